@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Starts, checks and stops the local servers: Apache Kafka (KRaft), FerretDB and SeaweedFS (S3).
+#   servers.sh start|stop|status|reset
+# Starting is idempotent: a server that already answers is left alone.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+mkdir -p "$KHO_DATA" "$KHO_LOGS" "$KHO_RUN"
+
+start_kafka() {
+  local pidf=$KHO_RUN/kafka.pid log=$KHO_LOGS/kafka.log
+  if pid_alive "$pidf" && port_open "$KAFKA_PORT"; then return 0; fi
+  port_open "$KAFKA_PORT" && fail "kafka: port $KAFKA_PORT is taken by another process"
+  [ -f "$KAFKA_HOME/.complete" ] || fail "kafka: not provisioned, run deploy/local/provision.sh"
+  local conf=$KHO_DATA/kafka/server.properties cp="$KAFKA_HOME/libs/*"
+  mkdir -p "$KHO_DATA/kafka/logs"
+  sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+      -e "s|@KAFKA_DATA@|$KHO_DATA/kafka/logs|g" "$DEPLOY_LOCAL_DIR/kafka/server.properties.template" >"$conf"
+  local jvm=(java -Xms256m -Xmx512m -XX:+UseG1GC -Dlog4j2.configurationFile="$DEPLOY_LOCAL_DIR/kafka/log4j2.yaml" -cp "$cp")
+  if [ ! -f "$KHO_DATA/kafka/logs/meta.properties" ]; then
+    local cluster_id
+    cluster_id=$("${jvm[@]}" kafka.tools.StorageTool random-uuid 2>>"$log" | tail -n1) || fail "kafka: random-uuid" "$log"
+    "${jvm[@]}" kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$conf" >>"$log" 2>&1 \
+      || fail "kafka: storage format" "$log"
+  fi
+  say "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT"
+  nohup "${jvm[@]}" kafka.Kafka "$conf" >>"$log" 2>&1 &
+  echo $! >"$pidf"
+  wait_for "Kafka" 90 port_open "$KAFKA_PORT" || fail "kafka: did not answer on port $KAFKA_PORT" "$log"
+}
+
+start_ferretdb() {
+  local pidf=$KHO_RUN/ferretdb.pid log=$KHO_LOGS/ferretdb.log
+  if pid_alive "$pidf" && port_open "$FERRETDB_PORT"; then return 0; fi
+  port_open "$FERRETDB_PORT" && fail "ferretdb: port $FERRETDB_PORT is taken by another process"
+  [ -x "$FERRETDB_BIN" ] || fail "ferretdb: not provisioned, run deploy/local/provision.sh"
+  mkdir -p "$KHO_DATA/ferretdb"
+  say "starting FerretDB $FERRETDB_VERSION on 127.0.0.1:$FERRETDB_PORT"
+  nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$KHO_DATA/ferretdb/" \
+    --listen-addr="127.0.0.1:$FERRETDB_PORT" --debug-addr=- --telemetry=disable --log-level=warn \
+    >>"$log" 2>&1 &
+  echo $! >"$pidf"
+  wait_for "FerretDB" 60 port_open "$FERRETDB_PORT" || fail "ferretdb: did not answer on port $FERRETDB_PORT" "$log"
+}
+
+start_seaweedfs() {
+  local pidf=$KHO_RUN/seaweedfs.pid log=$KHO_LOGS/seaweedfs.log
+  if pid_alive "$pidf" && port_open "$S3_PORT"; then return 0; fi
+  port_open "$S3_PORT" && fail "seaweedfs: port $S3_PORT is taken by another process"
+  [ -x "$WEED_BIN" ] || fail "seaweedfs: not provisioned, run deploy/local/provision.sh"
+  mkdir -p "$KHO_DATA/seaweedfs"
+  local s3conf=$KHO_DATA/seaweedfs/s3.json
+  cat >"$s3conf" <<JSON
+{"identities": [{"name": "kho-local", "credentials": [{"accessKey": "$S3_ACCESS_KEY", "secretKey": "$S3_SECRET_KEY"}],
+  "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}
+JSON
+  say "starting SeaweedFS S3 on 127.0.0.1:$S3_PORT"
+  nohup "$WEED_BIN" server -dir="$KHO_DATA/seaweedfs" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+    -master.port="$SEAWEED_MASTER_PORT" -volume.port="$SEAWEED_VOLUME_PORT" -filer -filer.port="$SEAWEED_FILER_PORT" \
+    -s3 -s3.port="$S3_PORT" -s3.config="$s3conf" -volume.max=0 -master.volumeSizeLimitMB=256 \
+    >>"$log" 2>&1 &
+  echo $! >"$pidf"
+  wait_for "SeaweedFS S3" 90 s3_answers || fail "seaweedfs: S3 gateway did not answer on port $S3_PORT" "$log"
+}
+s3_answers() { curl -fsS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$S3_PORT/healthz" | grep -q 200; }
+
+stop_one() {
+  local name=$1 pidf=$KHO_RUN/$1.pid
+  pid_alive "$pidf" || { rm -f "$pidf"; return 0; }
+  local pid; pid=$(cat "$pidf")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$pidf"
+  say "stopped $name"
+}
+
+status() {
+  local rc=0
+  for s in kafka:$KAFKA_PORT ferretdb:$FERRETDB_PORT seaweedfs:$S3_PORT; do
+    local name=${s%%:*} port=${s##*:}
+    if pid_alive "$KHO_RUN/$name.pid" && port_open "$port"; then echo "$name: up on 127.0.0.1:$port"
+    else echo "$name: down (log: $KHO_LOGS/$name.log)"; rc=1; fi
+  done
+  return $rc
+}
+
+case "${1:-start}" in
+  start) start_kafka; start_ferretdb; start_seaweedfs ;;
+  stop) stop_one seaweedfs; stop_one ferretdb; stop_one kafka ;;
+  status) status ;;
+  reset) "$0" stop; rm -rf "$KHO_DATA"; say "local server data removed" ;;
+  *) say "usage: $0 start|stop|status|reset"; exit 2 ;;
+esac

@@ -1,0 +1,213 @@
+"""Consuming platform events: decoding, bounded retries, the dead-letter topic and idempotency.
+
+Each service declares its handlers per event type. A message is committed only after its handler finished
+(FastStream's NACK_ON_ERROR: an exception seeks back and the message comes again). What can never be
+processed (not JSON, not a CloudEvent, an unknown type, a body that does not match its schema, a handler
+that keeps failing) goes to the service's dead-letter topic with the original key, value and headers and
+the reason, and the consumer goes on with the next message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from prometheus_client import Counter, Histogram
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from kho_contracts import Envelope, EnvelopeError, Event, KafkaRecord, decode
+from kho_contracts.topics import dead_letter_topic
+from kho_platform.context import correlated
+from kho_platform.logging import get_logger
+from kho_platform.messaging import publish_record
+from kho_platform.mongo import CollectionIndexes, Document
+from kho_platform.settings import PlatformSettings
+
+log = get_logger(__name__)
+
+HANDLED = Counter("kho_events_handled_total", "Events handled", ["consumer", "type", "outcome"])
+HANDLER_SECONDS = Histogram("kho_event_handler_seconds", "Time spent in event handlers", ["consumer", "type"])
+
+
+class PermanentError(Exception):
+    """The event can never be processed as it is (it refers to something that does not exist, breaks a rule):
+    it goes to the dead-letter topic at once, without retries."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One received event with its envelope and where it came from."""
+
+    envelope: Envelope
+    event: Event
+    topic: str
+    partition: int
+    offset: int
+
+
+Handler = Callable[[Any, Delivery], Awaitable[None]]
+
+
+@dataclass
+class Subscription:
+    """A consumer group reading some topics, with a handler per event type it cares about. Known event types
+    without a handler are skipped (a topic carries several types); unknown types are dead-lettered."""
+
+    name: str
+    handlers: dict[type[Event], Handler] = field(default_factory=dict)
+
+    def on(self, event_type: type[Event]) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.handlers[event_type] = fn
+            return fn
+
+        return register
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted({cls.TOPIC for cls in self.handlers})
+
+    @property
+    def event_types(self) -> list[type[Event]]:
+        return list(self.handlers)
+
+
+def dead_letter_record(
+    record: ConsumerRecord[Any, Any], reason: str, consumer: str, dlq_topic: str
+) -> KafkaRecord:
+    headers = [(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in (record.headers or ())]
+    headers += [
+        ("x-dlq-reason", reason.encode()[:2000]),
+        ("x-dlq-consumer", consumer.encode()),
+        ("x-dlq-original-topic", record.topic.encode()),
+        ("x-dlq-original-partition", str(record.partition).encode()),
+        ("x-dlq-original-offset", str(record.offset).encode()),
+        ("x-dlq-time", datetime.now(UTC).isoformat().encode()),
+    ]
+    return KafkaRecord(topic=dlq_topic, key=record.key or b"", value=record.value or b"", headers=headers)
+
+
+def bind_subscription(
+    broker: KafkaBroker,
+    subscription: Subscription,
+    settings: PlatformSettings,
+    *,
+    deps: Any,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Registers the subscription on the broker (before the broker starts)."""
+    consumer = f"{settings.service_name}.{subscription.name}"
+    dlq = f"{settings.kafka_topic_prefix}{dead_letter_topic(settings.service_name)}"
+    topics = [f"{settings.kafka_topic_prefix}{t}" for t in subscription.topics]
+
+    async def to_dead_letter(record: ConsumerRecord[Any, Any], reason: str) -> None:
+        log.error("event dead-lettered", consumer=consumer, topic=record.topic, offset=record.offset, reason=reason)
+        await publish_record(broker, dead_letter_record(record, reason, consumer, dlq))
+
+    async def on_message(message: KafkaMessage) -> None:
+        record: ConsumerRecord[Any, Any] = message.raw_message  # type: ignore[assignment]
+        try:
+            envelope, event = decode(record.headers or (), record.value or b"")
+        except EnvelopeError as exc:
+            HANDLED.labels(consumer, "invalid", "dead_lettered").inc()
+            await to_dead_letter(record, exc.reason)
+            return
+        handler = subscription.handlers.get(type(event))
+        if handler is None:
+            HANDLED.labels(consumer, envelope.type, "skipped").inc()
+            return
+        delivery = Delivery(envelope, event, record.topic, record.partition, record.offset)
+        with correlated(envelope.correlationid, causation_id=envelope.id):
+            for attempt in range(1, settings.kafka_max_attempts + 1):
+                started = time.perf_counter()
+                try:
+                    await handler(deps, delivery)
+                except PermanentError as exc:
+                    HANDLED.labels(consumer, envelope.type, "dead_lettered").inc()
+                    await to_dead_letter(record, f"rejected by handler: {exc}")
+                    return
+                except Exception as exc:
+                    if attempt == settings.kafka_max_attempts:
+                        HANDLED.labels(consumer, envelope.type, "dead_lettered").inc()
+                        await to_dead_letter(
+                            record, f"handler failed after {attempt} attempts: {type(exc).__name__}: {exc}"
+                        )
+                        return
+                    log.warning("event handler failed, retrying", consumer=consumer, attempt=attempt, error=str(exc))
+                    await sleep(settings.kafka_retry_backoff_seconds * 2 ** (attempt - 1))
+                else:
+                    HANDLER_SECONDS.labels(consumer, envelope.type).observe(time.perf_counter() - started)
+                    HANDLED.labels(consumer, envelope.type, "ok").inc()
+                    return
+
+    broker.subscriber(
+        *topics,
+        group_id=consumer,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        title=consumer,
+        description=", ".join(cls.TYPE for cls in subscription.event_types),
+    )(on_message)
+
+
+# --- Idempotent consumers -------------------------------------------------------------------------------
+#
+# Two ways, both atomic on one document:
+# * the effect updates an existing document: put `{"applied_events": {"$ne": event_id}}` in the filter and
+#   `{"$addToSet": {"applied_events": event_id}}` in the update (see `once_filter` / `once_update`);
+# * the effect creates a document: derive its `_id` from the event id, and a duplicate key means "done".
+# ProcessedEvents records events whose effects are themselves repeatable (for example publishing).
+
+APPLIED = "applied_events"
+
+
+def once_filter(filter_: Document, event_id: str) -> Document:
+    return {**filter_, APPLIED: {"$ne": event_id}}
+
+
+def once_update(update: Document, event_id: str) -> Document:
+    merged = {k: dict(v) for k, v in update.items()}
+    merged.setdefault("$addToSet", {})[APPLIED] = event_id
+    return merged
+
+
+class ProcessedEvents:
+    """A record of the events a consumer has finished, keyed by (consumer, event id)."""
+
+    COLLECTION = "processed_events"
+
+    def __init__(self, db: AsyncDatabase[Document], consumer: str) -> None:
+        self._col = db[self.COLLECTION]
+        self._consumer = consumer
+
+    @classmethod
+    def indexes(cls) -> list[CollectionIndexes]:
+        return [CollectionIndexes(cls.COLLECTION, (IndexModel([("processed_at", ASCENDING)], name="processed_at"),))]
+
+    def _id(self, event_id: str) -> str:
+        return f"{self._consumer}:{event_id}"
+
+    async def seen(self, event_id: str) -> bool:
+        return await self._col.find_one({"_id": self._id(event_id)}, projection={"_id": 1}) is not None
+
+    async def mark(self, event_id: str) -> bool:
+        """Records the event; False when it was already recorded."""
+        try:
+            await self._col.insert_one({"_id": self._id(event_id), "processed_at": datetime.now(UTC)})
+        except DuplicateKeyError:
+            return False
+        return True
+
+
+def subscription_types(subscriptions: Sequence[Subscription]) -> list[type[Event]]:
+    return [t for s in subscriptions for t in s.event_types]

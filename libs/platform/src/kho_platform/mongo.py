@@ -1,0 +1,49 @@
+"""The document database: PyMongo's async client and index management.
+
+Written to the subset of MongoDB that FerretDB 1.24 implements (docs/architecture.md): no multi-document
+transactions, no change streams, no $text, no TTL or partial indexes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from kho_platform.settings import PlatformSettings
+
+Document = dict[str, Any]
+
+
+def make_mongo_client(settings: PlatformSettings) -> AsyncMongoClient[Document]:
+    """One client per event loop; it connects lazily, so a service starts even when the database is down."""
+    return AsyncMongoClient(
+        settings.mongo_url,
+        tz_aware=True,
+        serverSelectionTimeoutMS=3000,
+        connectTimeoutMS=3000,
+        appname=f"kho-{settings.service_name}",
+    )
+
+
+@dataclass(frozen=True)
+class CollectionIndexes:
+    collection: str
+    indexes: Sequence[IndexModel] = field(default_factory=tuple)
+
+
+async def ensure_indexes(db: AsyncDatabase[Document], specs: Sequence[CollectionIndexes]) -> None:
+    """Creates the collections and indexes a service needs; safe to run at every start."""
+    existing = set(await db.list_collection_names())
+    for spec in specs:
+        if spec.collection not in existing:
+            await db.create_collection(spec.collection)
+        if spec.indexes:
+            await db[spec.collection].create_indexes(list(spec.indexes))
+
+
+async def ping(db: AsyncDatabase[Document]) -> None:
+    await db.command("ping")

@@ -1,0 +1,169 @@
+"""The transactional outbox, one document at a time.
+
+FerretDB has no multi-document transactions, so an aggregate's document carries its own pending events:
+one versioned update writes the new state and appends the events to `outbox` (and sets `outbox_pending`).
+The relay claims a document with a lease (so that several replicas never publish the same document at the
+same time), publishes its events in order and removes them. A crash between publishing and pulling
+publishes again: delivery is at least once, and every consumer is idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from prometheus_client import Counter
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+
+from kho_contracts import Event, KafkaRecord
+from kho_platform.logging import get_logger
+from kho_platform.mongo import CollectionIndexes, Document
+
+log = get_logger(__name__)
+
+PUBLISHED = Counter("kho_outbox_published_total", "Events published from the outbox", ["collection", "type"])
+
+OUTBOX_INDEXES = (IndexModel([("outbox_pending", ASCENDING)], name="outbox_pending"),)
+
+Publish = Callable[[KafkaRecord], Awaitable[None]]
+RecordFactory = Callable[[Event], KafkaRecord]
+
+
+def outbox_entry(record: KafkaRecord) -> Document:
+    """The stored form of one pending event. The body is kept as JSON text: FerretDB forbids `.` and `$` in
+    keys, and the event must go out byte for byte as it was written."""
+    headers = {name: value.decode() for name, value in record.headers}
+    return {
+        "id": headers["ce_id"],
+        "type": headers.get("ce_type"),
+        "topic": record.topic,
+        "key": record.key.decode(),
+        "headers": [[name, value] for name, value in headers.items()],
+        "value": record.value.decode(),
+    }
+
+
+def entry_record(entry: Document) -> KafkaRecord:
+    return KafkaRecord(
+        topic=entry["topic"],
+        key=entry["key"].encode(),
+        value=entry["value"].encode(),
+        headers=[(name, value.encode()) for name, value in entry["headers"]],
+    )
+
+
+def with_events(update: Document, records: Iterable[KafkaRecord]) -> Document:
+    """Adds pending events to an update document (one `update_one`/`find_one_and_update`)."""
+    entries = [outbox_entry(r) for r in records]
+    if not entries:
+        return update
+    merged = {k: dict(v) for k, v in update.items()}
+    merged.setdefault("$push", {})["outbox"] = {"$each": entries}
+    merged.setdefault("$set", {})["outbox_pending"] = True
+    return merged
+
+
+def new_document_with_events(document: Document, records: Iterable[KafkaRecord]) -> Document:
+    """A document to insert, carrying its first pending events."""
+    entries = [outbox_entry(r) for r in records]
+    return {**document, "outbox": entries, "outbox_pending": bool(entries)}
+
+
+def outbox_indexes(collections: Sequence[str]) -> list[CollectionIndexes]:
+    return [CollectionIndexes(c, OUTBOX_INDEXES) for c in collections]
+
+
+class OutboxRelay:
+    """Publishes the pending events of the given collections. `wake()` after a write cuts the latency to the
+    time of one publish; otherwise the relay polls."""
+
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        collections: Sequence[str],
+        publish: Publish,
+        *,
+        poll_seconds: float = 0.25,
+        lease_seconds: float = 30.0,
+    ) -> None:
+        self._db = db
+        self._collections = list(collections)
+        self._publish = publish
+        self._poll = poll_seconds
+        self._lease = timedelta(seconds=lease_seconds)
+        self._owner = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            try:
+                published = await self.drain_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database or Kafka is down: keep trying
+                log.warning("outbox relay failed, will retry", error=str(exc))
+                published = 0
+            if published:
+                continue
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll)
+            except TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wakeup.set()
+
+    async def drain_once(self) -> int:
+        """Publishes the events of every pending document once; returns how many were published."""
+        total = 0
+        for name in self._collections:
+            while (doc := await self._claim(name)) is not None:
+                total += await self._publish_document(name, doc)
+        return total
+
+    async def _claim(self, collection: str) -> Document | None:
+        now = datetime.now(UTC)
+        return await self._db[collection].find_one_and_update(
+            {
+                "outbox_pending": True,
+                "$or": [{"outbox_lease_until": None}, {"outbox_lease_until": {"$lt": now}}],
+            },
+            {"$set": {"outbox_lease_until": now + self._lease, "outbox_lease_owner": self._owner}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def _publish_document(self, collection: str, doc: Document) -> int:
+        entries: list[Document] = doc.get("outbox") or []
+        sent: list[Document] = []
+        try:
+            for entry in entries:
+                await self._publish(entry_record(entry))
+                sent.append(entry)
+                PUBLISHED.labels(collection, entry.get("type") or "").inc()
+        finally:
+            update: dict[str, Any] = {"$set": {"outbox_lease_until": None, "outbox_lease_owner": None}}
+            if sent:
+                # $pullAll with the entries exactly as read: FerretDB's $pull takes no conditions.
+                update["$pullAll"] = {"outbox": sent}
+            await self._db[collection].update_one({"_id": doc["_id"], "outbox_lease_owner": self._owner}, update)
+            await self._db[collection].update_one(
+                {"_id": doc["_id"], "outbox": {"$size": 0}}, {"$set": {"outbox_pending": False}}
+            )
+        return len(sent)
+
+
+def pending_events(doc: Document) -> list[tuple[str, dict[str, Any]]]:
+    """The (type, data) of a document's unpublished events; for tests and operators."""
+    return [(e["type"], json.loads(e["value"])) for e in doc.get("outbox") or []]

@@ -1,0 +1,67 @@
+"""Settings shared by every service, read from the environment (prefix KHO_).
+
+The defaults are for local development only: they point at the servers started by deploy/local and carry the
+local S3 key. Outside development (KHO_ENVIRONMENT=production or staging) the defaults are refused.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_S3_ACCESS_KEY = "kho-local-access"
+DEV_S3_SECRET_KEY = "kho-local-secret-change-me"  # noqa: S105  (the local development server's key)
+
+
+class PlatformSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KHO_", env_file=None, extra="ignore")
+
+    environment: Literal["development", "test", "staging", "production"] = "development"
+    service_name: str = "kho"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8100
+    log_level: str = "INFO"
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_topic_prefix: str = ""
+    kafka_max_attempts: int = Field(default=3, ge=1, description="attempts of a handler before dead-lettering")
+    kafka_retry_backoff_seconds: float = 0.2
+
+    mongo_url: str = "mongodb://127.0.0.1:27017/"
+    mongo_database: str = ""
+
+    s3_endpoint: str = "127.0.0.1:8333"
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+    s3_access_key: str = DEV_S3_ACCESS_KEY
+    s3_secret_key: str = DEV_S3_SECRET_KEY
+    s3_bucket_prefix: str = "kho-"
+
+    oidc_issuer: str = "https://id.kho.local"
+    oidc_audience: str = "kho-du-lieu"
+    oidc_jwks_url: str = ""
+    oidc_jwks_file: str = ""
+
+    outbox_poll_seconds: float = 0.25
+    outbox_lease_seconds: float = 30.0
+
+    @model_validator(mode="after")
+    def _refuse_dev_defaults_outside_development(self) -> Self:
+        if self.environment in ("staging", "production"):
+            problems = []
+            if self.s3_access_key == DEV_S3_ACCESS_KEY or self.s3_secret_key == DEV_S3_SECRET_KEY:
+                problems.append("KHO_S3_ACCESS_KEY/KHO_S3_SECRET_KEY still hold the development key")
+            if not (self.oidc_jwks_url or self.oidc_jwks_file):
+                problems.append("KHO_OIDC_JWKS_URL (or KHO_OIDC_JWKS_FILE) is not set")
+            if problems:
+                raise ValueError(f"unsafe settings for {self.environment}: " + "; ".join(problems))
+        return self
+
+    @property
+    def database_name(self) -> str:
+        return self.mongo_database or f"kho_{self.service_name}"
+
+    def bucket(self, name: str) -> str:
+        return f"{self.s3_bucket_prefix}{name}"
