@@ -8,6 +8,7 @@ Claims beyond the standard ones: `actor` (citizen, organization, officer, operat
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass, field
@@ -64,15 +65,19 @@ class TokenVerifier:
     async def _keyset(self) -> KeySet:
         if self._keys is None or time.monotonic() - self._loaded_at > self._refresh:
             if self._settings.oidc_jwks_file:
-                data = json.loads(Path(self._settings.oidc_jwks_file).read_text())
+                data = json.loads(await asyncio.to_thread(Path(self._settings.oidc_jwks_file).read_text))
             elif self._settings.oidc_jwks_url:
                 async with httpx.AsyncClient(timeout=5.0) as client:
                     response = await client.get(self._settings.oidc_jwks_url)
                     response.raise_for_status()
                     data = response.json()
             else:
-                raise ApiError(503, "no_identity_provider", "no identity provider keys are configured",
-                               "Hệ thống xác thực chưa sẵn sàng")
+                raise ApiError(
+                    503,
+                    "no_identity_provider",
+                    "no identity provider keys are configured",
+                    "Hệ thống xác thực chưa sẵn sàng",
+                )
             self._keys = KeySet.import_key_set(data)
             self._loaded_at = time.monotonic()
         return self._keys
@@ -88,8 +93,9 @@ class TokenVerifier:
                 sub={"essential": True},
             ).validate(decoded.claims)
         except (JoseError, ValueError) as exc:
-            raise ApiError(401, "invalid_token", f"invalid bearer token: {exc}",
-                           "Phiên đăng nhập không hợp lệ hoặc đã hết hạn") from exc
+            raise ApiError(
+                401, "invalid_token", f"invalid bearer token: {exc}", "Phiên đăng nhập không hợp lệ hoặc đã hết hạn"
+            ) from exc
         return principal_from_claims(decoded.claims)
 
 
@@ -112,7 +118,9 @@ async def current_principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, "unauthenticated", "a bearer token is required", "Bạn cần đăng nhập để thực hiện thao tác này")
+        raise ApiError(
+            401, "unauthenticated", "a bearer token is required", "Bạn cần đăng nhập để thực hiện thao tác này"
+        )
     verifier: TokenVerifier = request.app.state.token_verifier
     return await verifier.verify(token.strip())
 

@@ -20,13 +20,13 @@ from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from kho_contracts import Envelope, EnvelopeError, Event, KafkaRecord, decode
+from kho_contracts.topics import dead_letter_topic
 from prometheus_client import Counter, Histogram
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from kho_contracts import Envelope, EnvelopeError, Event, KafkaRecord, decode
-from kho_contracts.topics import dead_letter_topic
 from kho_platform.context import correlated
 from kho_platform.logging import get_logger
 from kho_platform.messaging import publish_record
@@ -82,9 +82,7 @@ class Subscription:
         return list(self.handlers)
 
 
-def dead_letter_record(
-    record: ConsumerRecord[Any, Any], reason: str, consumer: str, dlq_topic: str
-) -> KafkaRecord:
+def dead_letter_record(record: ConsumerRecord[Any, Any], reason: str, consumer: str, dlq_topic: str) -> KafkaRecord:
     headers = [(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in (record.headers or ())]
     headers += [
         ("x-dlq-reason", reason.encode()[:2000]),
@@ -152,12 +150,19 @@ def bind_subscription(
 
     broker.subscriber(
         *topics,
+        decoder=_undecoded,
         group_id=consumer,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
         title=consumer,
         description=", ".join(cls.TYPE for cls in subscription.event_types),
     )(on_message)
+
+
+async def _undecoded(message: Any) -> Any:
+    """The body is decoded by `decode` above, which turns bad input into a dead letter; FastStream's own
+    decoder would raise on a body that is not JSON and redeliver it forever."""
+    return message.body
 
 
 # --- Idempotent consumers -------------------------------------------------------------------------------

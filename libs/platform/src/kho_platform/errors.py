@@ -26,8 +26,14 @@ def not_found(what: str = "resource") -> ApiError:
 
 
 def problem(status: int, code: str, detail: str, detail_vi: str, **extra: Any) -> JSONResponse:
-    body = {"type": f"https://kho.gov.vn/problems/{code}", "title": code, "status": status,
-            "detail": detail, "detail_vi": detail_vi, **extra}
+    body = {
+        "type": f"https://kho.gov.vn/problems/{code}",
+        "title": code,
+        "status": status,
+        "detail": detail,
+        "detail_vi": detail_vi,
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 

@@ -6,9 +6,11 @@ finished (see consumer.py); the outbox (outbox.py) makes sure an event is publis
 
 from __future__ import annotations
 
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
-
 from kho_contracts import Event, KafkaRecord, encode, new_envelope
+
 from kho_platform.context import current_correlation
 from kho_platform.settings import PlatformSettings
 
@@ -47,3 +49,25 @@ def record_for(event: Event, settings: PlatformSettings, *, event_id: str | None
         event_id=event_id,
     )
     return encode(event, envelope, topic_prefix=settings.kafka_topic_prefix)
+
+
+async def ensure_topics(settings: PlatformSettings, topics: list[str]) -> None:
+    """Creates the topics a service reads and writes, so that consumers are assigned their partitions at once
+    (and clusters may run with automatic topic creation switched off)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=10000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(
+                name, num_partitions=settings.kafka_partitions, replication_factor=settings.kafka_replication_factor
+            )
+            for name in sorted(set(topics) - existing)
+        ]
+        if wanted:
+            try:
+                await admin.create_topics(wanted)
+            except TopicAlreadyExistsError:
+                pass  # another replica created it meanwhile
+    finally:
+        await admin.close()

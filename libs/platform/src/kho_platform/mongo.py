@@ -6,12 +6,14 @@ transactions, no change streams, no $text, no TTL or partial indexes.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import CollectionInvalid
 
 from kho_platform.settings import PlatformSettings
 
@@ -36,13 +38,22 @@ class CollectionIndexes:
 
 
 async def ensure_indexes(db: AsyncDatabase[Document], specs: Sequence[CollectionIndexes]) -> None:
-    """Creates the collections and indexes a service needs; safe to run at every start."""
-    existing = set(await db.list_collection_names())
+    """Creates the collections and indexes a service needs; safe to run at every start.
+
+    Only missing indexes are created: FerretDB 1.24 drops the connection when asked to create an existing
+    compound index again."""
+    wanted: dict[str, list[IndexModel]] = {}
     for spec in specs:
-        if spec.collection not in existing:
-            await db.create_collection(spec.collection)
-        if spec.indexes:
-            await db[spec.collection].create_indexes(list(spec.indexes))
+        wanted.setdefault(spec.collection, []).extend(spec.indexes)
+    existing = set(await db.list_collection_names())
+    for collection, indexes in wanted.items():
+        if collection not in existing:
+            with contextlib.suppress(CollectionInvalid):  # created meanwhile by another replica
+                await db.create_collection(collection)
+        present = {index["name"] async for index in await db[collection].list_indexes()}
+        missing = [index for index in indexes if index.document["name"] not in present]
+        if missing:
+            await db[collection].create_indexes(missing)
 
 
 async def ping(db: AsyncDatabase[Document]) -> None:

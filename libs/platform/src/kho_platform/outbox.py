@@ -10,6 +10,7 @@ publishes again: delivery is at least once, and every consumer is idempotent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import uuid
@@ -17,11 +18,11 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kho_contracts import Event, KafkaRecord
 from prometheus_client import Counter
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from kho_contracts import Event, KafkaRecord
 from kho_platform.logging import get_logger
 from kho_platform.mongo import CollectionIndexes, Document
 
@@ -44,7 +45,7 @@ def outbox_entry(record: KafkaRecord) -> Document:
         "type": headers.get("ce_type"),
         "topic": record.topic,
         "key": record.key.decode(),
-        "headers": [[name, value] for name, value in headers.items()],
+        "headers": [{"name": name, "value": value} for name, value in headers.items()],  # no nested arrays
         "value": record.value.decode(),
     }
 
@@ -54,7 +55,7 @@ def entry_record(entry: Document) -> KafkaRecord:
         topic=entry["topic"],
         key=entry["key"].encode(),
         value=entry["value"].encode(),
-        headers=[(name, value.encode()) for name, value in entry["headers"]],
+        headers=[(h["name"], h["value"].encode()) for h in entry["headers"]],
     )
 
 
@@ -116,10 +117,8 @@ class OutboxRelay:
             if published:
                 continue
             self._wakeup.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll)
-            except TimeoutError:
-                pass
 
     def stop(self) -> None:
         self._stopping = True

@@ -13,25 +13,26 @@ import contextlib
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
+from kho_contracts import Event
+from kho_contracts.topics import dead_letter_topic
 from minio import Minio
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from kho_contracts import Event
 from kho_platform.auth import TokenVerifier
 from kho_platform.consumer import ProcessedEvents, Subscription, bind_subscription
 from kho_platform.context import correlated
 from kho_platform.errors import install_error_handlers
 from kho_platform.logging import configure_logging, get_logger
-from kho_platform.messaging import make_broker, publish_record, record_for
+from kho_platform.messaging import ensure_topics, make_broker, publish_record, record_for
 from kho_platform.mongo import CollectionIndexes, Document, ensure_indexes, make_mongo_client, ping
 from kho_platform.outbox import OutboxRelay, outbox_indexes
 from kho_platform.settings import PlatformSettings
@@ -69,7 +70,7 @@ class Runtime:
         return ProcessedEvents(self.db, consumer)
 
 
-BackgroundTask = Callable[[Runtime, Any], Awaitable[None]]
+BackgroundTask = Callable[[Runtime, Any], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -148,7 +149,12 @@ def create_service_app(definition: ServiceDefinition, settings: PlatformSettings
         async def bootstrap() -> None:
             indexes = [*definition.indexes, *outbox_indexes(definition.outbox_collections), *ProcessedEvents.indexes()]
             await _retry_forever("database indexes", lambda: ensure_indexes(db, indexes), stop)
-            await _retry_forever("object store buckets", lambda: ensure_buckets(runtime.s3, list(runtime.buckets.values())), stop)
+            await _retry_forever(
+                "object store buckets", lambda: ensure_buckets(runtime.s3, list(runtime.buckets.values())), stop
+            )
+            await _retry_forever(
+                "kafka topics", lambda: ensure_topics(settings, service_topics(definition, settings)), stop
+            )
             await _retry_forever("kafka broker", start_broker, stop)
             if stop.is_set():
                 return
@@ -175,7 +181,9 @@ def create_service_app(definition: ServiceDefinition, settings: PlatformSettings
     install_error_handlers(app)
 
     @app.middleware("http")
-    async def correlation_and_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def correlation_and_metrics(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         incoming = request.headers.get("x-correlation-id", "")
         correlation_id = incoming if _CORRELATION_RE.match(incoming) else str(uuid.uuid4())
         started = time.perf_counter()
@@ -211,16 +219,25 @@ def create_service_app(definition: ServiceDefinition, settings: PlatformSettings
     return app
 
 
-async def readiness_checks(runtime: Runtime, timeout: float = 2.0) -> dict[str, str]:
+def service_topics(definition: ServiceDefinition, settings: PlatformSettings) -> list[str]:
+    """Every topic the service reads or writes, with the configured prefix."""
+    names = {cls.TOPIC for cls in definition.produces}
+    names |= {topic for subscription in definition.subscriptions for topic in subscription.topics}
+    if definition.subscriptions:
+        names.add(dead_letter_topic(definition.name))
+    return sorted(f"{settings.kafka_topic_prefix}{name}" for name in names)
+
+
+async def readiness_checks(runtime: Runtime, limit_seconds: float = 2.0) -> dict[str, str]:
     async def check(step: Callable[[], Awaitable[Any]]) -> str:
         try:
-            await asyncio.wait_for(step(), timeout)
+            await asyncio.wait_for(step(), limit_seconds)
         except Exception as exc:
             return f"failed: {type(exc).__name__}: {exc}"[:300]
         return "ok"
 
     async def kafka() -> None:
-        if not await runtime.broker.ping(timeout=timeout):
+        if not await runtime.broker.ping(timeout=limit_seconds):
             raise RuntimeError("broker does not answer")
 
     async def bootstrap() -> None:

@@ -28,6 +28,8 @@ class PlatformSettings(BaseSettings):
     kafka_topic_prefix: str = ""
     kafka_max_attempts: int = Field(default=3, ge=1, description="attempts of a handler before dead-lettering")
     kafka_retry_backoff_seconds: float = 0.2
+    kafka_partitions: int = Field(default=3, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
 
     mongo_url: str = "mongodb://127.0.0.1:27017/"
     mongo_database: str = ""

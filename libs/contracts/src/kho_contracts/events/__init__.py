@@ -14,8 +14,8 @@ from kho_contracts.events.submission import (
     SupplementRequested,
 )
 from kho_contracts.events.vault import (
-    DocumentReplaced,
     DocumentRejected,
+    DocumentReplaced,
     DocumentStored,
     DocumentUploaded,
     DocumentUsed,

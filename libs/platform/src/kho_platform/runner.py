@@ -1,0 +1,21 @@
+"""Runs a service with uvicorn: `python -m kho_<service>`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import uvicorn
+from fastapi import FastAPI
+
+from kho_platform.settings import PlatformSettings
+
+
+def serve(create_app: Callable[[], FastAPI], settings: PlatformSettings) -> None:
+    uvicorn.run(
+        create_app(),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,  # logging goes through structlog (configure_logging in the app's lifespan)
+        access_log=False,
+        lifespan="on",
+    )

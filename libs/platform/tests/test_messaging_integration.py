@@ -1,0 +1,223 @@
+"""The outbox relay and the consumer plumbing against the real Kafka and FerretDB."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from kho_contracts import decode, encode, new_envelope
+from kho_contracts.common import DisputeReason
+from kho_contracts.events import DisputeOverdue, ResultDisputed
+from kho_platform.consumer import Delivery, PermanentError, Subscription, bind_subscription, once_filter, once_update
+from kho_platform.messaging import ensure_topics, make_broker, publish_record, record_for
+from kho_platform.mongo import make_mongo_client
+from kho_platform.outbox import OutboxRelay, new_document_with_events, with_events
+from kho_platform.settings import PlatformSettings
+
+pytestmark = pytest.mark.integration
+
+
+def disputed(dispute_id: str, document_id: str = "doc-1") -> ResultDisputed:
+    return ResultDisputed(
+        dispute_id=dispute_id,
+        document_id=document_id,
+        owner_id="052090000495",
+        agency_code="H08.01",
+        reason=DisputeReason.NOT_OWNERS_RESULT,
+        opened_at=datetime.now(UTC),
+        deadline=date(2026, 12, 1),
+    )
+
+
+async def read_topic(settings: PlatformSettings, topic: str, count: int, timeout: float = 20.0) -> list[Any]:
+    consumer = AIOKafkaConsumer(
+        f"{settings.kafka_topic_prefix}{topic}",
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=f"reader-{uuid.uuid4().hex}",
+    )
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while len(found) < count:
+                batch = await consumer.getmany(timeout_ms=500)
+                for records in batch.values():
+                    found.extend(records)
+    except TimeoutError:
+        pass
+    finally:
+        await consumer.stop()
+    return found
+
+
+@pytest.fixture
+async def settings(platform_settings: PlatformSettings) -> PlatformSettings:
+    # A topic prefix per test: each test reads its topics from the beginning.
+    return platform_settings.model_copy(
+        update={"kafka_topic_prefix": f"{platform_settings.kafka_topic_prefix}{uuid.uuid4().hex[:6]}."}
+    )
+
+
+@pytest.fixture
+async def db(settings: PlatformSettings) -> AsyncIterator[Any]:
+    client = make_mongo_client(settings)
+    yield client[settings.database_name]
+    await client.close()
+
+
+async def test_outbox_relay_publishes_each_pending_event_in_order_then_forgets_it(settings, db) -> None:  # type: ignore[no-untyped-def]
+    col = db[f"agg_{uuid.uuid4().hex[:6]}"]
+    broker = make_broker(settings)
+    await broker.start()
+    try:
+        first = record_for(disputed("agg-1"), settings)
+        await col.insert_one(new_document_with_events({"_id": "agg-1", "version": 1}, [first]))
+        second = record_for(
+            DisputeOverdue(dispute_id="agg-1", document_id="doc-1", owner_id="052090000495", agency_code="H08.01",
+                           deadline=date(2026, 12, 1), escalated_to_role="supervisor"),
+            settings,
+        )  # fmt: skip
+        result = await col.update_one({"_id": "agg-1", "version": 1}, with_events({"$set": {"version": 2}}, [second]))
+        assert result.modified_count == 1
+
+        relay = OutboxRelay(db, [col.name], lambda r: publish_record(broker, r))
+        assert await relay.drain_once() == 2
+        assert await relay.drain_once() == 0
+        stored = await col.find_one({"_id": "agg-1"})
+        assert stored["outbox"] == [] and stored["outbox_pending"] is False and stored["version"] == 2
+
+        records = await read_topic(settings, "kho.feedback.disputes", 2)
+        assert [dict(r.headers)["ce_id"].decode() for r in records] == [
+            dict(first.headers)["ce_id"].decode(),
+            dict(second.headers)["ce_id"].decode(),
+        ]
+        assert all(r.key == b"agg-1" for r in records)
+        envelope, event = decode(records[0].headers, records[0].value)
+        assert isinstance(event, ResultDisputed) and envelope.source == "/kho/platformtest"
+    finally:
+        await broker.stop()
+
+
+async def test_a_relay_crash_before_forgetting_publishes_again_never_loses(settings, db) -> None:  # type: ignore[no-untyped-def]
+    col = db[f"agg_{uuid.uuid4().hex[:6]}"]
+    record = record_for(disputed("agg-2"), settings)
+    await col.insert_one(new_document_with_events({"_id": "agg-2"}, [record]))
+    sent: list[Any] = []
+
+    async def publish_then_die(r: Any) -> None:
+        sent.append(r)
+        raise ConnectionError("broker went away")
+
+    failing = OutboxRelay(db, [col.name], publish_then_die)
+    with pytest.raises(ConnectionError):
+        await failing.drain_once()
+    assert (await col.find_one({"_id": "agg-2"}))["outbox_pending"] is True  # nothing forgotten
+
+    delivered: list[Any] = []
+
+    async def publish(r: Any) -> None:
+        delivered.append(r)
+
+    assert await OutboxRelay(db, [col.name], publish).drain_once() == 1
+    assert delivered[0].value == record.value
+
+
+async def test_a_leased_document_is_not_published_by_a_second_relay(settings, db) -> None:  # type: ignore[no-untyped-def]
+    col = db[f"agg_{uuid.uuid4().hex[:6]}"]
+    await col.insert_one(new_document_with_events({"_id": "agg-3"}, [record_for(disputed("agg-3"), settings)]))
+    gate = asyncio.Event()
+    published: list[str] = []
+
+    async def slow(r: Any) -> None:
+        published.append("slow")
+        await gate.wait()
+
+    async def fast(r: Any) -> None:
+        published.append("fast")
+
+    slow_relay = OutboxRelay(db, [col.name], slow)
+    task = asyncio.create_task(slow_relay.drain_once())
+    while not published:
+        await asyncio.sleep(0.01)
+    assert await OutboxRelay(db, [col.name], fast).drain_once() == 0
+    gate.set()
+    assert await task == 1
+    assert published == ["slow"]
+
+
+async def test_consumer_dead_letters_poison_messages_and_applies_each_event_once(settings, db) -> None:  # type: ignore[no-untyped-def]
+    effects = db[f"effects_{uuid.uuid4().hex[:6]}"]
+    await effects.insert_one({"_id": "counter", "n": 0})
+    subscription = Subscription("counter")
+    attempts: dict[str, int] = {}
+
+    @subscription.on(ResultDisputed)
+    async def count(deps: Any, delivery: Delivery) -> None:
+        event = delivery.event
+        assert isinstance(event, ResultDisputed)
+        attempts[event.dispute_id] = attempts.get(event.dispute_id, 0) + 1
+        if event.document_id == "poison":
+            raise PermanentError("document does not exist")
+        if event.document_id == "flaky" and attempts[event.dispute_id] < 2:
+            raise RuntimeError("database hiccup")
+        if event.document_id == "broken":
+            raise RuntimeError("always failing")
+        await deps.update_one(
+            once_filter({"_id": "counter"}, delivery.envelope.id), once_update({"$inc": {"n": 1}}, delivery.envelope.id)
+        )
+
+    fast_retry = settings.model_copy(update={"kafka_retry_backoff_seconds": 0.01})
+    broker = make_broker(fast_retry)
+    bind_subscription(broker, subscription, fast_retry, deps=effects)
+    topic = f"{settings.kafka_topic_prefix}kho.feedback.disputes"
+    await ensure_topics(settings, [topic, f"{settings.kafka_topic_prefix}kho.dlq.platformtest"])
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True)
+    await producer.start()
+    await broker.start()
+    try:
+        good = disputed("ok-1")
+        good_record = encode(good, new_envelope(good, source="/t"))
+        # The same event delivered twice (same ce_id), a flaky one, a poison one, garbage, an unknown type.
+        for rec in (good_record, good_record):
+            await producer.send_and_wait(topic, rec.value, key=rec.key, headers=rec.headers)
+        for ev in (disputed("flaky-1", "flaky"), disputed("poison-1", "poison"), disputed("broken-1", "broken")):
+            r = encode(ev, new_envelope(ev, source="/t"))
+            await producer.send_and_wait(topic, r.value, key=r.key, headers=r.headers)
+        await producer.send_and_wait(topic, b"\xff not json", key=b"x", headers=good_record.headers)
+        unknown = [(k, b"vn.gov.kho.unknown.thing.v1" if k == "ce_type" else v) for k, v in good_record.headers]
+        await producer.send_and_wait(topic, good_record.value, key=b"y", headers=unknown)
+        last = disputed("ok-2")
+        r = encode(last, new_envelope(last, source="/t"))
+        await producer.send_and_wait(topic, r.value, key=r.key, headers=r.headers)
+
+        dead = await read_topic(settings, "kho.dlq.platformtest", 4)
+        reasons = sorted(dict(d.headers)["x-dlq-reason"].decode().split(":")[0] for d in dead)
+        assert len(dead) == 4, reasons
+        assert reasons == sorted(
+            ["body is not valid JSON", "handler failed after 3 attempts", "rejected by handler", "unknown event type vn.gov.kho.unknown.thing.v1"]
+        )  # fmt: skip
+        for d in dead:
+            assert dict(d.headers)["x-dlq-original-topic"].decode() == topic
+            assert dict(d.headers)["ce_id"]  # the original headers are kept
+        poison = next(d for d in dead if dict(d.headers)["x-dlq-reason"].startswith(b"rejected"))
+        assert json.loads(poison.value)["dispute_id"] == "poison-1"
+
+        async with asyncio.timeout(20):
+            while (await effects.find_one({"_id": "counter"}))["n"] < 3:
+                await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        doc = await effects.find_one({"_id": "counter"})
+        assert doc["n"] == 3  # ok-1 once despite two deliveries, flaky-1 after a retry, ok-2
+        assert attempts["flaky-1"] == 2 and attempts["poison-1"] == 1 and attempts["broken-1"] == 3
+    finally:
+        await broker.stop()
+        await producer.stop()
