@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-
 from kho_platform.processes import ServiceProcess, free_port
 from kho_platform.testing import TestIdentityProvider
 
@@ -120,7 +119,7 @@ def test_dispute_reaches_the_agency_inbox_exactly_once(
 
     # 3. the consumer dies after acting, before committing: the restarted service gets it again, acts once
     notify.stop()
-    crashing = subprocess.Popen(  # noqa: S603
+    crashing = subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("crash_after_handler.py"))],
         env={**os.environ, **service_env("notify"), "KHO_HTTP_PORT": str(free_port())},
         stdout=(tmp_path / "crashing.log").open("wb"),

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-
 from kho_contracts import decode, encode, new_envelope
 from kho_contracts.common import DisputeReason
 from kho_contracts.events import DisputeOverdue, ResultDisputed
@@ -203,8 +202,13 @@ async def test_consumer_dead_letters_poison_messages_and_applies_each_event_once
         reasons = sorted(dict(d.headers)["x-dlq-reason"].decode().split(":")[0] for d in dead)
         assert len(dead) == 4, reasons
         assert reasons == sorted(
-            ["body is not valid JSON", "handler failed after 3 attempts", "rejected by handler", "unknown event type vn.gov.kho.unknown.thing.v1"]
-        )  # fmt: skip
+            [
+                "body is not valid JSON",
+                "handler failed after 3 attempts",
+                "rejected by handler",
+                "unknown event type vn.gov.kho.unknown.thing.v1",
+            ]
+        )
         for d in dead:
             assert dict(d.headers)["x-dlq-original-topic"].decode() == topic
             assert dict(d.headers)["ce_id"]  # the original headers are kept

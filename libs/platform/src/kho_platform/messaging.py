@@ -6,6 +6,8 @@ finished (see consumer.py); the outbox (outbox.py) makes sure an event is publis
 
 from __future__ import annotations
 
+import contextlib
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
@@ -65,9 +67,7 @@ async def ensure_topics(settings: PlatformSettings, topics: list[str]) -> None:
             for name in sorted(set(topics) - existing)
         ]
         if wanted:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another replica created it meanwhile
                 await admin.create_topics(wanted)
-            except TopicAlreadyExistsError:
-                pass  # another replica created it meanwhile
     finally:
         await admin.close()
