@@ -1,0 +1,1 @@
+"""Signing certified copies and issued results: PAdES, certifying, timestamped, with validation data."""

@@ -1,0 +1,1 @@
+"""Validation of PAdES signatures: the engine (a pure function), the report, messages and worker pool."""
