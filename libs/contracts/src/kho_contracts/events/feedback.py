@@ -20,6 +20,9 @@ class _DisputeEvent(Event):
     document_id: str
     owner_id: IdentityNumber
     agency_code: str
+    document_version: int | None = Field(default=None, ge=1, description="version of the document disputed")
+    document_name: str | None = None
+    document_code: str | None = None
 
 
 @register
@@ -33,6 +36,9 @@ class ResultDisputed(_DisputeEvent):
     note: str | None = None
     opened_at: datetime
     deadline: date
+    affected_dossier_ids: list[str] = Field(
+        default_factory=list, description="open dossiers known to have used the document when it was disputed"
+    )
 
 
 @register
