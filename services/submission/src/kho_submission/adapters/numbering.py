@@ -1,0 +1,125 @@
+"""Gap-free numbers (dossier codes per agency and day, certification numbers per book and year).
+
+FerretDB 1.24 has no transactions, and we measured that its findAndModify/$inc and version-checked updates
+lose concurrent writes on one document (200 concurrent $inc on one counter ended at 36; see
+docs/decisions/submission-dossier-numbers.md). The one write it makes atomic is an insert against a unique
+index. So a number is taken by inserting a slot document `{key}:{n}` that names its holder (the dossier or
+certification); the slot is the durable reservation, and a holder takes at most one slot per key (unique
+index on `holder`). Numbers are tried in order, and n+1 is only tried after n was seen taken, so a gap can
+never appear; a retry of the same holder finds its slot again instead of taking a new number.
+
+Inside one process the requests for a key are queued and their slots inserted together with one ordered
+`insert_many` (an ordered insert stops at the first duplicate, keeping the order). Several replicas compete
+through the unique index: a duplicate means another replica took that number, and the batch goes on after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from kho_platform.mongo import CollectionIndexes, Document
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError
+
+
+def number_indexes(collection: str) -> CollectionIndexes:
+    return CollectionIndexes(
+        collection,
+        (
+            IndexModel([("key", ASCENDING), ("n", DESCENDING)], name="key_n", unique=True),
+            IndexModel([("holder", ASCENDING)], name="holder", unique=True),
+        ),
+    )
+
+
+@dataclass
+class _Waiter:
+    holder: str
+    future: asyncio.Future[int]
+    extra: Document = field(default_factory=dict)
+
+
+class GaplessNumbers:
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self._col = collection
+        self._queues: dict[str, list[_Waiter]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._next: dict[str, int] = {}
+
+    async def held(self, holder: str) -> Document | None:
+        """The slot a holder already took, if any (key, n)."""
+        return await self._col.find_one({"holder": holder})
+
+    async def take(self, key: str, holder: str, **extra: object) -> int:
+        """The holder's number under `key`: the one it already holds, or the next free one."""
+        existing = await self.held(holder)
+        if existing is not None:
+            if existing["key"] != key:
+                raise ValueError(f"{holder} already holds number {existing['n']} under {existing['key']}")
+            return int(existing["n"])
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queues.setdefault(key, []).append(_Waiter(holder, future, dict(extra)))
+        worker = self._workers.get(key)
+        if worker is None or worker.done():
+            self._workers[key] = asyncio.create_task(self._drain(key), name=f"numbers:{key}")
+        return await future
+
+    async def last(self, key: str) -> int:
+        found = await self._col.find({"key": key}, projection={"n": 1}).sort("n", DESCENDING).limit(1).to_list()
+        return int(found[0]["n"]) if found else 0
+
+    async def numbers(self, key: str) -> list[Document]:
+        return await self._col.find({"key": key}).sort("n", ASCENDING).to_list()
+
+    async def _drain(self, key: str) -> None:
+        while self._queues.get(key):
+            batch, self._queues[key] = self._queues[key], []
+            try:
+                await self._insert(key, batch)
+            except Exception as exc:
+                for waiter in batch:
+                    if not waiter.future.done():
+                        waiter.future.set_exception(exc)
+                self._next.pop(key, None)
+        self._queues.pop(key, None)
+
+    async def _insert(self, key: str, pending: list[_Waiter]) -> None:
+        start = self._next.get(key) or await self.last(key) + 1
+        while pending:
+            now = datetime.now(UTC)
+            slots = [
+                {
+                    "_id": f"{key}:{start + i:06d}",
+                    "key": key,
+                    "n": start + i,
+                    "holder": w.holder,
+                    "taken_at": now,
+                    **w.extra,
+                }
+                for i, w in enumerate(pending)
+            ]
+            inserted = len(slots)
+            with contextlib.suppress(BulkWriteError):
+                try:
+                    await self._col.insert_many(slots, ordered=True)
+                except BulkWriteError as exc:
+                    inserted = int(exc.details.get("nInserted", 0))
+                    raise
+            for waiter, slot in zip(pending[:inserted], slots, strict=False):
+                waiter.future.set_result(slot["n"])
+            pending = pending[inserted:]
+            if not pending:
+                self._next[key] = start + inserted
+                return
+            # The slot at start+inserted was refused: another replica took the number, or this holder
+            # already holds one (a retry). Settle the holder, then carry on after the last taken number.
+            first = pending[0]
+            existing = await self.held(first.holder)
+            if existing is not None:
+                first.future.set_result(int(existing["n"]))
+                pending = pending[1:]
+            start = await self.last(key) + 1
