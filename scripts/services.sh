@@ -25,8 +25,13 @@ case "${1:-start}" in
     [ $# -eq 0 ] && services=("${ALL_SERVICES[@]}")
     for s in "${services[@]}"; do start_one "$s"; done
     for s in "${services[@]}"; do
-      wait_for "$s service (http://127.0.0.1:${PORTS[$s]})" 120 ready "${PORTS[$s]}" \
-        || fail "$s: /readyz did not answer ready on port ${PORTS[$s]}" "$KHO_LOGS/service-$s.log"
+      deadline=$((SECONDS + 120))
+      until ready "${PORTS[$s]}"; do
+        pid_alive "$KHO_RUN/service-$s.pid" || fail "$s: the process exited" "$KHO_LOGS/service-$s.log"
+        [ $SECONDS -ge $deadline ] && fail "$s: /readyz did not answer ready on port ${PORTS[$s]}" "$KHO_LOGS/service-$s.log"
+        sleep 0.5
+      done
+      say "  $s is ready on http://127.0.0.1:${PORTS[$s]}"
     done ;;
   stop)
     shift || true
