@@ -9,7 +9,6 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "provision"
 deploy/local/provision.sh
-export PATH="$HOME/.local/bin:$PATH"
 uv sync --frozen --quiet
 
 step "lint (ruff)"

@@ -25,6 +25,10 @@ SEAWEED_FILER_PORT=${SEAWEED_FILER_PORT:-18888}
 S3_ACCESS_KEY=${S3_ACCESS_KEY:-kho-local-access}
 S3_SECRET_KEY=${S3_SECRET_KEY:-kho-local-secret-change-me}
 
+# uv installed by provision.sh with `pip install --user` lands here.
+case ":$PATH:" in *":$HOME/.local/bin:"*) ;; *) PATH="$HOME/.local/bin:$PATH" ;; esac
+export PATH
+
 DEPLOY_LOCAL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 say() { printf '%s\n' "$*" >&2; }
