@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
 from kho_platform.settings import PlatformSettings
 from kho_platform.testing import TestIdentityProvider
 

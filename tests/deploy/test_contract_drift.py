@@ -44,7 +44,7 @@ def test_asyncapi_operations_agree_with_the_contracts() -> None:
     for service in generator.SERVICES:
         definition = importlib.import_module(f"kho_{service}.app").definition
         for cls in definition.produces:
-            assert cls.PRODUCER == service, f"{service} produces {cls.__name__} but the contract says {cls.PRODUCER}"
+            assert service == cls.PRODUCER, f"{service} produces {cls.__name__} but the contract says {cls.PRODUCER}"
         for subscription in definition.subscriptions:
             for cls in subscription.event_types:
                 assert service in cls.CONSUMERS, f"{service} consumes {cls.__name__}; add it to CONSUMERS"

@@ -44,7 +44,7 @@ def test_service_recovers_when_the_database_comes_back(
     assert checks["database"].startswith("failed") and checks["bootstrap"].startswith("failed")
 
     (tmp_path / "db").mkdir()
-    database = subprocess.Popen(  # noqa: S603
+    database = subprocess.Popen(
         [ferretdb_binary(), "--handler=sqlite", f"--sqlite-url=file:{tmp_path / 'db'}/",
          f"--listen-addr=127.0.0.1:{db_port}", "--debug-addr=-", "--telemetry=disable", "--log-level=error"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
