@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from kho_platform.settings import PlatformSettings
 from kho_platform.testing import TestIdentityProvider
 

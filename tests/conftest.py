@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from kho_platform.processes import ServiceProcess, free_port
 
 

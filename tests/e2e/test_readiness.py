@@ -9,7 +9,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from kho_platform.processes import ServiceProcess, free_port
 
 pytestmark = pytest.mark.e2e

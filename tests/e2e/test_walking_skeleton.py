@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-
 from kho_platform.processes import ServiceProcess, free_port
 from kho_platform.testing import TestIdentityProvider
 

@@ -1,7 +1,6 @@
 from datetime import UTC, date, datetime
 
 import pytest
-
 from kho_contracts import EnvelopeError, decode, encode, event_types, new_envelope
 from kho_contracts.common import DisputeReason, identity_kind
 from kho_contracts.events import ResultDisputed

@@ -2,7 +2,6 @@ import json
 import logging
 
 import structlog
-
 from kho_platform.context import correlated
 from kho_platform.logging import configure_logging, mask_text
 

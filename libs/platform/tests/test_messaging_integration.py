@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-
 from kho_contracts import decode, encode, new_envelope
 from kho_contracts.common import DisputeReason
 from kho_contracts.events import DisputeOverdue, ResultDisputed

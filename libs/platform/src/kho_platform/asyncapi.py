@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from kho_contracts import Event
+
 from kho_platform.service import ServiceDefinition
 
 CLOUDEVENTS_HEADERS: dict[str, Any] = {

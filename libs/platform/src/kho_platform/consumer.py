@@ -20,13 +20,13 @@ from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from kho_contracts import Envelope, EnvelopeError, Event, KafkaRecord, decode
+from kho_contracts.topics import dead_letter_topic
 from prometheus_client import Counter, Histogram
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from kho_contracts import Envelope, EnvelopeError, Event, KafkaRecord, decode
-from kho_contracts.topics import dead_letter_topic
 from kho_platform.context import correlated
 from kho_platform.logging import get_logger
 from kho_platform.messaging import publish_record

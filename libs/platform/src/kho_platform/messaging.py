@@ -11,8 +11,8 @@ import contextlib
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
-
 from kho_contracts import Event, KafkaRecord, encode, new_envelope
+
 from kho_platform.context import current_correlation
 from kho_platform.settings import PlatformSettings
 

@@ -18,11 +18,11 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kho_contracts import Event, KafkaRecord
 from prometheus_client import Counter
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from kho_contracts import Event, KafkaRecord
 from kho_platform.logging import get_logger
 from kho_platform.mongo import CollectionIndexes, Document
 

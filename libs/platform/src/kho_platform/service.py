@@ -20,13 +20,13 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
+from kho_contracts import Event
+from kho_contracts.topics import dead_letter_topic
 from minio import Minio
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from kho_contracts import Event
-from kho_contracts.topics import dead_letter_topic
 from kho_platform.auth import TokenVerifier
 from kho_platform.consumer import ProcessedEvents, Subscription, bind_subscription
 from kho_platform.context import correlated
