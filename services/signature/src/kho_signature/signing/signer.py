@@ -10,6 +10,7 @@ middle of a request.
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -25,6 +26,9 @@ from pyhanko_certvalidator import ValidationContext
 
 from kho_signature.revocation import RevocationSnapshot
 from kho_signature.signing.stamp import StampLayout, StampText, stamp_box, stamp_style
+
+# "revocation info will be embedded, but fetching is not allowed": intended, the cache provides it
+logging.getLogger("pyhanko.sign.signers.pdf_signer").setLevel(logging.ERROR)
 
 Level = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 

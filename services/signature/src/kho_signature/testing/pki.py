@@ -275,6 +275,8 @@ class TestPki:
     DER), ``trust/government.pem`` and ``trust/public.pem`` (the two anchor sets) and
     ``trust/intermediates.pem``, the files the signature service is configured with."""
 
+    __test__ = False  # not a test class, despite its name
+
     directory: Path
     arch: PKIArchitecture
     built_at: datetime

@@ -54,6 +54,7 @@ async def async_sign_as(
     certify: bool = False,
     timestamp_at: datetime | None = None,
     stamp: StampText | None = None,
+    material: SigningMaterial | None = None,
 ) -> bytes:
     """Signs ``pdf`` as the test signer ``label`` (see :data:`kho_signature.testing.pki.SIGNERS`).
 

@@ -24,6 +24,8 @@ import dataclasses
 import hashlib
 import io
 import logging
+import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -82,6 +84,8 @@ class Limits:
     max_pages: int = 5000
     cpu_seconds: float = 10.0
     memory_mb: int = 1024
+    max_inflated_bytes: int = 100 * 1024 * 1024
+    """Decompressed size of all Flate streams together: more is treated as a decompression bomb."""
 
 
 @dataclass
@@ -125,6 +129,34 @@ class _Format(Exception):
         super().__init__(detail or code)
         self.code = code
         self.detail = detail
+
+
+_STREAM = re.compile(rb"stream\r?\n")
+
+
+def inflates_beyond(pdf: bytes, budget: int) -> bool:
+    """Whether the Flate streams of the file inflate to more than ``budget`` bytes in total. A raw scan (zlib
+    stops at the end of each compressed stream), bounded in memory, run before any parsing."""
+    total = 0
+    view = memoryview(pdf)
+    for match in _STREAM.finditer(pdf):
+        start = match.end()
+        if start >= len(pdf) or pdf[start] & 0x0F != 8:  # zlib header: deflate method
+            continue
+        inflater = zlib.decompressobj()
+        data: bytes | memoryview = view[start:]
+        try:
+            while data:
+                out = inflater.decompress(data, 8 * 1024 * 1024)
+                total += len(out)
+                if total > budget:
+                    return True
+                if inflater.eof or not out:
+                    break
+                data = inflater.unconsumed_tail
+        except zlib.error:
+            continue
+    return False
 
 
 # --- helpers --------------------------------------------------------------------------------------------
@@ -261,6 +293,8 @@ async def async_validate(
         report = _failure(pdf, policy, "too_large", "FORMAT_FAILURE", Indication.TOTAL_FAILED, None, now)
         return report, etsi_xml.minimal_report(report)
     try:
+        if inflates_beyond(pdf, limits.max_inflated_bytes):
+            raise _Format("bomb", f"streams inflate to more than {limits.max_inflated_bytes} bytes")
         reader = PdfFileReader(io.BytesIO(pdf), strict=True)
         if reader.encrypted:
             raise _Format("encrypted")
@@ -370,6 +404,12 @@ async def _validate_signature(
             return _sig_failure(base, "docmdp"), None, None
     else:
         base["modification_level"] = ModificationLevel.NONE.name
+    if coverage == SignatureCoverageLevel.ENTIRE_REVISION and _is_last_revision(reader, sig):
+        # the signed revision is the last one, yet the ByteRange stops before the end: bytes were appended
+        # that no revision accounts for (whitespace after %%EOF is tolerated)
+        start, length = int(sig.byte_range[2]), int(sig.byte_range[3])
+        if reader.stream.getbuffer()[start + length:].tobytes().strip():
+            return _sig_failure(base, "coverage", "bytes after the end of the signed revision"), None, None
 
     # 2. AdES: at the current time, with the validation data of the file added to the cache's
     has_sig_ts = next(extract_tst_data_iter(sig.signer_info, signed=False), None) is not None
@@ -433,7 +473,7 @@ async def _validate_signature(
             indication, code = Indication.INDETERMINATE, "TRY_LATER"
 
     path = getattr(status, "validation_path", None) if status is not None else None
-    chain_certs = (list(path.iter_certs(include_root=True)) if path is not None
+    chain_certs = (list(reversed(list(path.iter_certs(include_root=True)))) if path is not None
                    else _chain_by_name(signer_cert, [*trust.intermediates, *trust.all_roots(), *sig.other_embedded_certs]))
     chain = [cert_info(c, trust) for c in chain_certs]
     anchor = next((c.anchor_set for c in reversed(chain) if c.anchor_set), None)
@@ -457,6 +497,10 @@ async def _validate_signature(
         message_vi=vi, message_en=en, details=details,
     )
     return report, (result, indication, code), missing
+
+
+def _is_last_revision(reader: PdfFileReader, sig: EmbeddedPdfSignature) -> bool:
+    return bool(sig.signed_revision == reader.xrefs.total_revisions - 1)
 
 
 def _has_revinfo(cert: asn1_x509.Certificate, knowledge: LocalKnowledge) -> bool:
