@@ -53,6 +53,9 @@ class Delivery:
     topic: str
     partition: int
     offset: int
+    record: ConsumerRecord[Any, Any] | None = None
+    """The Kafka record as received (key, value and headers byte for byte), e.g. for a handler's own dead
+    letters."""
 
 
 Handler = Callable[[Any, Delivery], Awaitable[None]]
@@ -65,6 +68,13 @@ class Subscription:
 
     name: str
     handlers: dict[type[Event], Handler] = field(default_factory=dict)
+    max_in_flight: int = 1
+    """1: one record at a time. More: the consumer reads batches of up to this many records and handles them
+    concurrently (records with the same topic, partition and key one after the other, in order); the batch is
+    committed once every record of it is done, so a crash redelivers the whole batch (handlers are
+    idempotent)."""
+    batch_timeout_ms: int = 20
+    """With max_in_flight > 1: how long the consumer waits for records when none are buffered."""
 
     def on(self, event_type: type[Event]) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
@@ -112,8 +122,7 @@ def bind_subscription(
         log.error("event dead-lettered", consumer=consumer, topic=record.topic, offset=record.offset, reason=reason)
         await publish_record(broker, dead_letter_record(record, reason, consumer, dlq))
 
-    async def on_message(message: KafkaMessage) -> None:
-        record: ConsumerRecord[Any, Any] = message.raw_message  # type: ignore[assignment]
+    async def process(record: ConsumerRecord[Any, Any]) -> None:
         try:
             envelope, event = decode(record.headers or (), record.value or b"")
         except EnvelopeError as exc:
@@ -124,7 +133,7 @@ def bind_subscription(
         if handler is None:
             HANDLED.labels(consumer, envelope.type, "skipped").inc()
             return
-        delivery = Delivery(envelope, event, record.topic, record.partition, record.offset)
+        delivery = Delivery(envelope, event, record.topic, record.partition, record.offset, record)
         with correlated(envelope.correlationid, causation_id=envelope.id):
             for attempt in range(1, settings.kafka_max_attempts + 1):
                 started = time.perf_counter()
@@ -147,6 +156,39 @@ def bind_subscription(
                     HANDLER_SECONDS.labels(consumer, envelope.type).observe(time.perf_counter() - started)
                     HANDLED.labels(consumer, envelope.type, "ok").inc()
                     return
+
+    async def on_message(message: KafkaMessage) -> None:
+        record: ConsumerRecord[Any, Any] = message.raw_message  # type: ignore[assignment]
+        await process(record)
+
+    async def on_batch(message: KafkaMessage) -> None:
+        records: tuple[ConsumerRecord[Any, Any], ...] = message.raw_message  # type: ignore[assignment]
+        in_order: dict[tuple[str, int, Any], list[ConsumerRecord[Any, Any]]] = {}
+        for record in records:
+            in_order.setdefault((record.topic, record.partition, record.key), []).append(record)
+
+        async def one_after_the_other(group: list[ConsumerRecord[Any, Any]]) -> None:
+            for record in group:
+                await process(record)
+
+        async with asyncio.TaskGroup() as tasks:
+            for group in in_order.values():
+                tasks.create_task(one_after_the_other(group))
+
+    if subscription.max_in_flight > 1:
+        broker.subscriber(
+            *topics,
+            batch=True,
+            max_records=subscription.max_in_flight,
+            batch_timeout_ms=subscription.batch_timeout_ms,
+            decoder=_undecoded,
+            group_id=consumer,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            title=consumer,
+            description=", ".join(cls.TYPE for cls in subscription.event_types),
+        )(on_batch)
+        return
 
     broker.subscriber(
         *topics,
