@@ -14,7 +14,8 @@ import contextlib
 import json
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -76,6 +77,28 @@ def new_document_with_events(document: Document, records: Iterable[KafkaRecord])
     return {**document, "outbox": entries, "outbox_pending": bool(entries)}
 
 
+_DOCUMENT_LOCKS: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+@contextlib.asynccontextmanager
+async def document_lock(collection: str, document_id: object) -> AsyncIterator[None]:
+    """Serializes this process's writes to one document.
+
+    FerretDB 1.24 on SQLite applies an update (and findAndModify) as read, modify, write without isolation:
+    two concurrent updates of one document can lose one of them, including the outbox entry a handler has
+    just pushed while the relay removes the published ones. The relay holds this lock while it claims,
+    publishes and trims a document; services hold it around their own updates of documents that carry an
+    outbox. It does not span processes: several replicas writing the same document at once need a database
+    with atomic single-document updates (MongoDB, FerretDB 2.x) or insert-based claims (unique `_id`)."""
+    key = (collection, repr(document_id))
+    lock = _DOCUMENT_LOCKS.get(key)
+    if lock is None:
+        lock = asyncio.Lock()
+        _DOCUMENT_LOCKS[key] = lock
+    async with lock:
+        yield
+
+
 def outbox_indexes(collections: Sequence[str]) -> list[CollectionIndexes]:
     return [CollectionIndexes(c, OUTBOX_INDEXES) for c in collections]
 
@@ -128,17 +151,30 @@ class OutboxRelay:
         """Publishes the events of every pending document once; returns how many were published."""
         total = 0
         for name in self._collections:
-            while (doc := await self._claim(name)) is not None:
-                total += await self._publish_document(name, doc)
+            tried: list[Any] = []
+            while (doc_id := await self._next_pending(name, tried)) is not None:
+                tried.append(doc_id)
+                async with document_lock(name, doc_id):
+                    doc = await self._claim(name, doc_id)
+                    if doc is not None:
+                        total += await self._publish_document(name, doc)
         return total
 
-    async def _claim(self, collection: str) -> Document | None:
+    @staticmethod
+    def _claimable(now: datetime) -> Document:
+        return {"outbox_pending": True, "$or": [{"outbox_lease_until": None}, {"outbox_lease_until": {"$lt": now}}]}
+
+    async def _next_pending(self, collection: str, tried: list[Any]) -> Any:
+        query = self._claimable(datetime.now(UTC))
+        if tried:
+            query["_id"] = {"$nin": tried}
+        found = await self._db[collection].find_one(query, projection={"_id": 1})
+        return None if found is None else found["_id"]
+
+    async def _claim(self, collection: str, doc_id: Any) -> Document | None:
         now = datetime.now(UTC)
         return await self._db[collection].find_one_and_update(
-            {
-                "outbox_pending": True,
-                "$or": [{"outbox_lease_until": None}, {"outbox_lease_until": {"$lt": now}}],
-            },
+            {"_id": doc_id, **self._claimable(now)},
             {"$set": {"outbox_lease_until": now + self._lease, "outbox_lease_owner": self._owner}},
             return_document=ReturnDocument.AFTER,
         )
