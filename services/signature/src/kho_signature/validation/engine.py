@@ -313,6 +313,10 @@ async def async_validate(
         report = _failure(pdf, policy, "not_pdf", "FORMAT_FAILURE", Indication.TOTAL_FAILED, None, now,
                           f"{type(exc).__name__}: {exc}"[:300])
         return report, etsi_xml.minimal_report(report)
+    if sigs and _bytes_after_last_revision(pdf):
+        report = _failure(pdf, policy, "coverage", "FORMAT_FAILURE", Indication.TOTAL_FAILED, pages, now,
+                          "bytes after the end of the last revision")
+        return report, etsi_xml.minimal_report(report)
     if not sigs:
         report = _failure(pdf, policy, "no_signature", "FORMAT_FAILURE", Indication.TOTAL_FAILED, pages, now)
         return report, etsi_xml.minimal_report(report)
@@ -497,6 +501,13 @@ async def _validate_signature(
         message_vi=vi, message_en=en, details=details,
     )
     return report, (result, indication, code), missing
+
+
+def _bytes_after_last_revision(pdf: bytes) -> bool:
+    """Non-blank bytes after the %%EOF that closes the last revision (signatures never cover them)."""
+    start = pdf.rfind(b"startxref")
+    eof = pdf.find(b"%%EOF", start)
+    return start < 0 or eof < 0 or bool(pdf[eof + 5:].strip())
 
 
 def _is_last_revision(reader: PdfFileReader, sig: EmbeddedPdfSignature) -> bool:
