@@ -73,7 +73,7 @@ class ResultSpec(_Model):
     code: str = Field(alias="MaKetQua")
     name: str = Field(alias="TenKetQua", min_length=1, max_length=300)
     category_code: str | None = Field(default=None, alias="MaDanhMucGiayTo")
-    valid_years: int | None = Field(default=None, alias="ThoiHanNam", ge=1)
+    valid_months: int | None = Field(default=None, alias="ThoiHanThang", ge=1)
 
     @field_validator("code")
     @classmethod
@@ -159,7 +159,9 @@ class Agency(_Model):
 
 
 class CatalogueImport(_Model):
-    """The import document: any of the three lists."""
+    """The import document: any of the three lists (other top-level keys, such as notes, are ignored)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
     procedures: tuple[Procedure, ...] = Field(default=(), alias="ThuTuc")
     agencies: tuple[Agency, ...] = Field(default=(), alias="CoQuan")

@@ -1,0 +1,233 @@
+"""The service's own data in the document database: the catalogue, dossiers (each carrying its outbox),
+certifications (each carrying its outbox), the disputed documents, and the gap-free number slots.
+
+FerretDB 1.24 loses concurrent updates of one document, so the writes of one aggregate are serialized in
+the process (`KeyedLocks`), and every status change filters on the status it starts from."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
+from typing import Any
+
+from kho_contracts import KafkaRecord
+from kho_platform.mongo import CollectionIndexes, Document
+from kho_platform.outbox import new_document_with_events, with_events
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from kho_submission.adapters.numbering import number_indexes
+from kho_submission.domain.catalogue import Agency, Area, Procedure
+
+PROCEDURES = "procedures"
+AGENCIES = "agencies"
+AREAS = "areas"
+DOSSIERS = "dossiers"
+CERTIFICATIONS = "certifications"
+DISPUTED = "disputed_documents"
+NUMBERS = "numbers"
+
+INDEXES = (
+    CollectionIndexes(PROCEDURES, (IndexModel([("name_tokens", ASCENDING)], name="name_tokens"),)),
+    CollectionIndexes(AGENCIES, (IndexModel([("area_code", ASCENDING)], name="area"),)),
+    CollectionIndexes(AREAS, (IndexModel([("parent_code", ASCENDING)], name="parent"),)),
+    CollectionIndexes(
+        DOSSIERS,
+        (
+            IndexModel([("owner_id", ASCENDING), ("created_at", DESCENDING)], name="owner_created"),
+            IndexModel([("applicant_id", ASCENDING), ("created_at", DESCENDING)], name="applicant_created"),
+            IndexModel([("agency_code", ASCENDING), ("status", ASCENDING)], name="agency_status"),
+            IndexModel([("agency_code", ASCENDING), ("submitted_at", ASCENDING)], name="agency_submitted"),
+            IndexModel([("area_code", ASCENDING), ("submitted_at", ASCENDING)], name="area_submitted"),
+            IndexModel([("document_ids", ASCENDING)], name="document_ids"),
+            IndexModel([("submitting", ASCENDING)], name="submitting"),
+            # the code is unique; drafts carry their own id as a placeholder (a missing field collides as null)
+            IndexModel([("code", ASCENDING)], name="code", unique=True),
+        ),
+    ),
+    CollectionIndexes(
+        CERTIFICATIONS,
+        (
+            IndexModel([("agency_code", ASCENDING), ("status", ASCENDING)], name="agency_status"),
+            IndexModel([("owner_id", ASCENDING)], name="owner"),
+        ),
+    ),
+    number_indexes(NUMBERS),
+)
+
+
+class KeyedLocks:
+    """One asyncio lock per aggregate id, dropped when nobody waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+def _tokens(text: str) -> list[str]:
+    from kho_submission.adapters.pdf import fold
+
+    return sorted({t for t in fold(text).lower().replace(",", " ").split() if t})
+
+
+class CatalogueRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._procedures = db[PROCEDURES]
+        self._agencies = db[AGENCIES]
+        self._areas = db[AREAS]
+
+    async def is_empty(self) -> bool:
+        return await self._procedures.find_one({}, projection={"_id": 1}) is None
+
+    async def save_procedure(self, procedure: Procedure) -> None:
+        doc = procedure.model_dump(mode="json")
+        doc["name_tokens"] = _tokens(procedure.name)
+        await self._procedures.replace_one({"_id": procedure.code}, {"_id": procedure.code, **doc}, upsert=True)
+
+    async def save_agency(self, agency: Agency) -> None:
+        await self._agencies.replace_one({"_id": agency.code}, agency.model_dump(mode="json"), upsert=True)
+
+    async def save_area(self, area: Area) -> None:
+        await self._areas.replace_one({"_id": area.code}, area.model_dump(mode="json"), upsert=True)
+
+    async def procedure(self, code: str) -> Procedure | None:
+        doc = await self._procedures.find_one({"_id": code}, projection={"_id": 0, "name_tokens": 0})
+        return Procedure.model_validate(doc) if doc else None
+
+    async def procedures(self, query: str | None = None, limit: int = 100) -> list[Procedure]:
+        filter_: Document = {}
+        if query:
+            tokens = _tokens(query)
+            filter_ = {"$or": [{"_id": query.strip()}, {"name_tokens": {"$all": tokens}}]} if tokens else {}
+        docs = await self._procedures.find(filter_, projection={"_id": 0, "name_tokens": 0}).sort("code").to_list(limit)
+        return [Procedure.model_validate(d) for d in docs]
+
+    async def agency(self, code: str) -> Agency | None:
+        doc = await self._agencies.find_one({"_id": code}, projection={"_id": 0})
+        return Agency.model_validate(doc) if doc else None
+
+    async def agencies(self) -> list[Agency]:
+        return [Agency.model_validate(d) for d in await self._agencies.find({}, projection={"_id": 0}).to_list()]
+
+    async def area(self, code: str) -> Area | None:
+        doc = await self._areas.find_one({"_id": code}, projection={"_id": 0})
+        return Area.model_validate(doc) if doc else None
+
+    async def areas(self) -> list[Area]:
+        return [Area.model_validate(d) for d in await self._areas.find({}, projection={"_id": 0}).to_list()]
+
+
+class DossierRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._col = db[DOSSIERS]
+
+    async def insert(self, doc: Document, records: Iterable[KafkaRecord] = ()) -> None:
+        await self._col.insert_one(new_document_with_events(doc, records))
+
+    async def get(self, dossier_id: str) -> Document | None:
+        return await self._col.find_one({"_id": dossier_id}, projection={"outbox": 0})
+
+    async def update(
+        self, dossier_id: str, expected: Document, update: Document, records: Iterable[KafkaRecord] = ()
+    ) -> bool:
+        """Applies `update` if the dossier still matches `expected` (its status, typically)."""
+        result = await self._col.update_one({"_id": dossier_id, **expected}, with_events(update, records))
+        return result.matched_count == 1
+
+    async def find(
+        self, filter_: Document, *, limit: int = 50, skip: int = 0, sort: str = "created_at"
+    ) -> list[Document]:
+        cursor = self._col.find(filter_, projection={"outbox": 0}).sort(sort, DESCENDING).skip(skip).limit(limit)
+        return await cursor.to_list()
+
+    async def count(self, filter_: Document) -> int:
+        return await self._col.count_documents(filter_)
+
+    async def for_indicators(self, filter_: Document) -> list[Document]:
+        projection = {
+            "agency_code": 1,
+            "area_code": 1,
+            "returns_document": 1,
+            "components": 1,
+            "results": 1,
+            "submitted_at": 1,
+        }
+        return await self._col.find(filter_, projection=projection).to_list()
+
+    async def interrupted_submits(self, before: datetime) -> list[Document]:
+        return await self._col.find({"submitting": True, "submit_attempt.started_at": {"$lt": before}}).to_list(100)
+
+
+class CertificationRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._col = db[CERTIFICATIONS]
+
+    async def insert(self, doc: Document) -> None:
+        await self._col.insert_one(new_document_with_events(doc, []))
+
+    async def get(self, certification_id: str) -> Document | None:
+        return await self._col.find_one({"_id": certification_id}, projection={"outbox": 0})
+
+    async def update(
+        self, certification_id: str, expected: Document, update: Document, records: Iterable[KafkaRecord] = ()
+    ) -> bool:
+        result = await self._col.update_one({"_id": certification_id, **expected}, with_events(update, records))
+        return result.matched_count == 1
+
+    async def find(self, filter_: Document, limit: int = 50) -> list[Document]:
+        return await self._col.find(filter_, projection={"outbox": 0}).sort("requested_at", DESCENDING).to_list(limit)
+
+
+class DisputedDocuments:
+    """Documents with an open dispute, from ResultDisputed / DisputeResolved (idempotent per event id)."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._col = db[DISPUTED]
+
+    async def _apply(self, document_id: str, event_id: str, change: Any) -> None:
+        doc = await self._col.find_one({"_id": document_id})
+        if doc is None:
+            doc = {"_id": document_id, "open": [], "applied_events": []}
+            with contextlib.suppress(DuplicateKeyError):
+                await self._col.insert_one(doc)
+            doc = await self._col.find_one({"_id": document_id}) or doc
+        if event_id in doc.get("applied_events", []):
+            return
+        disputes = change(list(doc.get("open", [])))
+        await self._col.update_one(
+            {"_id": document_id},
+            {"$set": {"open": disputes, "is_open": bool(disputes)}, "$addToSet": {"applied_events": event_id}},
+        )
+
+    async def opened(self, document_id: str, dispute_id: str, event_id: str) -> None:
+        await self._apply(document_id, event_id, lambda open_: sorted({*open_, dispute_id}))
+
+    async def resolved(self, document_id: str, dispute_id: str, event_id: str) -> None:
+        await self._apply(document_id, event_id, lambda open_: [d for d in open_ if d != dispute_id])
+
+    async def among(self, document_ids: Iterable[str]) -> set[str]:
+        ids = list(set(document_ids))
+        if not ids:
+            return set()
+        docs = await self._col.find({"_id": {"$in": ids}, "is_open": True}, projection={"_id": 1}).to_list()
+        return {d["_id"] for d in docs}
+
+
+def strip_internal(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if not k.startswith("outbox") and k not in ("applied_events",)}

@@ -1,0 +1,32 @@
+"""FastAPI dependencies: the use cases' context and the caller (verified principal and its token)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+from kho_platform.auth import CurrentPrincipal
+from kho_platform.errors import problem
+
+from kho_submission.domain.errors import DomainError
+from kho_submission.service_layer.context import Caller, Context
+
+
+def context(request: Request) -> Context:
+    ctx: Context = request.app.state.deps
+    return ctx
+
+
+def caller(request: Request, principal: CurrentPrincipal) -> Caller:
+    token = request.headers.get("authorization", "").partition(" ")[2].strip()
+    return Caller(principal=principal, token=token)
+
+
+Ctx = Annotated[Context, Depends(context)]
+Who = Annotated[Caller, Depends(caller)]
+
+
+async def domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return problem(exc.status, exc.code, exc.detail, exc.detail_vi, **exc.extra)
