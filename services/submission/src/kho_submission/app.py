@@ -120,4 +120,3 @@ def create_app(
 
 
 __all__ = ["create_app", "definition"]
-

@@ -28,7 +28,7 @@ def _not_found() -> NotFound:
 def can_see(caller: Caller, dossier: dict[str, Any]) -> bool:
     p = caller.principal
     if p.is_officer:
-        return p.agency_code == dossier["agency_code"]
+        return bool(p.agency_code == dossier["agency_code"])
     if p.is_operator:
         return True
     return bool(dossier["owner_id"] in p.owner_ids() or dossier["applicant_id"] == p.identity_number)
