@@ -6,15 +6,14 @@ the process (`KeyedLocks`), and every status change filters on the status it sta
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from kho_contracts import KafkaRecord
 from kho_platform.mongo import CollectionIndexes, Document
-from kho_platform.outbox import new_document_with_events, with_events
+from kho_platform.outbox import document_lock, new_document_with_events, with_events
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -60,24 +59,11 @@ INDEXES = (
 
 
 class KeyedLocks:
-    """One asyncio lock per aggregate id, dropped when nobody waits for it."""
+    """Serializes this process's writes to one aggregate, together with the outbox relay (which holds the
+    same lock while it claims, publishes and trims a document)."""
 
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+    def hold(self, key: str, collection: str = DOSSIERS) -> contextlib.AbstractAsyncContextManager[None]:
+        return document_lock(collection, key)
 
 
 def _tokens(text: str) -> list[str]:

@@ -16,6 +16,7 @@ from kho_contracts.common import OwnerKind, identity_kind
 from kho_contracts.events import CertifiedCopyIssued
 
 from kho_submission.adapters.pdf import count_pages, is_pdf
+from kho_submission.adapters.repository import CERTIFICATIONS
 from kho_submission.adapters.signature_client import SignRequest
 from kho_submission.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from kho_submission.domain.fees import certification_fee
@@ -109,7 +110,7 @@ async def decide(
 ) -> dict[str, Any]:
     doc = await load(ctx, caller, certification_id)
     caller.require_officer(doc["agency_code"], "certifying")
-    async with ctx.locks.hold(certification_id):
+    async with ctx.locks.hold(certification_id, CERTIFICATIONS):
         doc = await ctx.certifications.get(certification_id) or doc
         if doc["status"] != REQUESTED:
             raise Conflict(
@@ -162,7 +163,7 @@ async def decide(
             agency_code=agency.code,
             agency_name=agency.name,
             name=f"Bản sao được chứng thực từ bản chính: {doc['document_name']}",
-            category_code="ban-sao-chung-thuc",
+            category_code="BSCT",
             document_number=f"{number}/{today.year}-{book}",
             issue_date=today,
             file=ref,
