@@ -1,0 +1,1 @@
+"""Plain rules of disputes: no database, no Kafka, no HTTP."""

@@ -1,0 +1,1 @@
+"""How the world reaches the service: the HTTP API, the Kafka consumers and the scheduler."""
