@@ -550,8 +550,10 @@ class DocumentService:
         entries: list[Entry] = (vault or {}).get("documents") or []
         if acts_as_owner(principal, owner):
             visible = [e for e in entries if may_read(principal, e)]
-        else:
+        elif officer_agency(principal):
             visible = [e for e in entries if officer_may_read(principal, e)]
+        else:
+            raise not_found("vault")
         return page_of(matching(visible, query), page, page_size)
 
     async def candidates(

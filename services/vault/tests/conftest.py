@@ -1,0 +1,102 @@
+"""Fixtures of the vault's tests: the vault running in this process (its real lifespan: Kafka consumer, outbox
+relay, sweeper) against the real local servers, in its own database, bucket prefix and Kafka topic prefix."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from kho_contracts import Event, decode
+from kho_platform.messaging import publish_record, record_for
+from kho_platform.service import Runtime
+from kho_platform.testing import TestIdentityProvider
+from kho_vault.app import VaultDeps, create_app
+from kho_vault.settings import VaultSettings
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+@dataclass
+class RunningVault:
+    client: httpx.AsyncClient
+    runtime: Runtime
+    deps: VaultDeps
+    settings: VaultSettings
+    idp: TestIdentityProvider
+
+    async def publish(self, event: Event) -> str:
+        """Puts an event on the real Kafka, as its producer would."""
+        record = record_for(event, self.settings)
+        await publish_record(self.runtime.broker, record)
+        return dict(record.headers)["ce_id"].decode()
+
+    async def wait_for(self, check: Callable[[], Any], timeout: float = 20.0) -> Any:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            result = await check()
+            if result:
+                return result
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("condition not met")
+            await asyncio.sleep(0.05)
+
+    async def events(
+        self, count: int, *, of_type: str | None = None, key: str | None = None, timeout: float = 15.0
+    ) -> list[Any]:
+        """Reads the vault's topic from the beginning until `count` matching events were seen."""
+        consumer = AIOKafkaConsumer(
+            f"{self.settings.kafka_topic_prefix}kho.vault.documents",
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=f"reader-{uuid.uuid4().hex}",
+        )
+        await consumer.start()
+        found: list[Any] = []
+        try:
+            async with asyncio.timeout(timeout):
+                while len(found) < count:
+                    for records in (await consumer.getmany(timeout_ms=300)).values():
+                        for r in records:
+                            envelope, event = decode(r.headers, r.value)
+                            if (of_type is None or envelope.type == of_type) and (key is None or r.key == key.encode()):
+                                found.append(event)
+        except TimeoutError:
+            pass
+        finally:
+            await consumer.stop()
+        return found
+
+
+@pytest.fixture(scope="session")
+async def vault(
+    settings_values: Callable[..., dict[str, object]],
+    identity_provider: TestIdentityProvider,
+    topic_prefix: str,
+) -> AsyncIterator[RunningVault]:
+    values = settings_values(
+        "vault",
+        mongo_database=f"{settings_values('vault')['mongo_database']}_inproc",
+        kafka_topic_prefix=f"{topic_prefix}vit.",
+        vault_shards=8,
+        vault_max_file_bytes=300_000,
+        vault_orphan_grace_seconds=0,
+        vault_sweep_seconds=3600,
+        kafka_max_attempts=2,
+    )
+    settings = VaultSettings.model_validate(values)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        runtime: Runtime = app.state.runtime
+        await asyncio.wait_for(runtime.bootstrapped.wait(), 60)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://vault") as client:
+            yield RunningVault(client, runtime, app.state.deps, settings, identity_provider)
