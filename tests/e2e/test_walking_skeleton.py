@@ -1,7 +1,8 @@
-"""One real flow across two services and the real servers: a citizen disputes a result on the feedback
-service; the dispute and its ResultDisputed event are written together (outbox); the relay publishes it to
-Kafka; the notify service puts one message in the agency's in-app inbox: once, also when Kafka delivers the
-event twice and when the consumer dies after acting but before committing."""
+"""One real flow across two services and the real servers: the vault's DocumentStored tells the feedback
+service about an agency-issued result; its owner disputes it on the feedback service; the dispute and its
+ResultDisputed event are written together (outbox); the relay publishes it to Kafka; the notify service puts
+one message in the agency's in-app inbox: once, also when Kafka delivers the event twice and when the
+consumer dies after acting but before committing."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from kho_contracts import encode, new_envelope
+from kho_contracts.common import DocumentType, ObjectRef, StoreKind
+from kho_contracts.events import DocumentStored
 from kho_platform.processes import ServiceProcess, free_port
 from kho_platform.testing import TestIdentityProvider
 
@@ -52,10 +56,37 @@ def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
         time.sleep(0.2)
 
 
-def open_dispute(feedback: ServiceProcess, idp: TestIdentityProvider, owner: str) -> dict[str, Any]:
+async def publish_document_stored(topic_prefix: str, owner: str, document_id: str) -> None:
+    """The vault's DocumentStored for an agency-issued result, as the vault publishes it (the contract)."""
+    event = DocumentStored(
+        document_id=document_id,
+        version=1,
+        owner_id=owner,
+        document_code=f"{owner}.KQ.G15.000031.{document_id[-6:]}",
+        document_type=DocumentType.ISSUED_RESULT,
+        store_kind=StoreKind.AGENCY_ISSUED,
+        result_code="KQ.G15.000031",
+        name="Giấy khai sinh",
+        issuing_agency_code=AGENCY,
+        file=ObjectRef(bucket="vault", key=f"{document_id}.pdf", sha256="0" * 64, size=1000),
+    )
+    record = encode(event, new_envelope(event, source="/kho/vault"), topic_prefix=topic_prefix)
+    producer = AIOKafkaProducer(bootstrap_servers="127.0.0.1:9092")
+    await producer.start()
+    try:
+        await producer.send_and_wait(record.topic, record.value, key=record.key, headers=record.headers)
+    finally:
+        await producer.stop()
+
+
+def open_dispute(feedback: ServiceProcess, idp: TestIdentityProvider, owner: str, topic_prefix: str) -> dict[str, Any]:
+    document_id = f"doc-{uuid.uuid4().hex[:8]}"
+    asyncio.run(publish_document_stored(topic_prefix, owner, document_id))
+    url = f"{feedback.url}/v1/documents/{document_id}/disputes"
+    wait_for(lambda: httpx.get(url, headers=idp.citizen(owner)).status_code == 200)  # the feedback service knows it
     response = httpx.post(
         f"{feedback.url}/v1/disputes",
-        json={"document_id": f"doc-{uuid.uuid4().hex[:8]}", "agency_code": AGENCY, "reason": "wrong_citizen_info"},
+        json={"document_id": document_id, "reason": "wrong_citizen_info"},
         headers={**idp.citizen(owner), "X-Correlation-ID": "skeleton-flow-1"},
     )
     assert response.status_code == 201, response.text
@@ -103,7 +134,7 @@ def test_dispute_reaches_the_agency_inbox_exactly_once(
     officer = identity_provider.officer(AGENCY, ["front_desk"])
 
     # 1. the flow itself
-    dispute = open_dispute(feedback, identity_provider, "052090000495")
+    dispute = open_dispute(feedback, identity_provider, "001090000101", topic_prefix)
     wait_for(lambda: len(agency_inbox(notify, officer)) == 1)
     message = agency_inbox(notify, officer)[0]
     assert message["data"]["dispute_id"] == dispute["dispute_id"]
@@ -125,7 +156,7 @@ def test_dispute_reaches_the_agency_inbox_exactly_once(
         stdout=(tmp_path / "crashing.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
-    open_dispute(feedback, identity_provider, "052090000496")
+    open_dispute(feedback, identity_provider, "001090000102", topic_prefix)
     assert crashing.wait(60) == CRASH_EXIT_CODE, (tmp_path / "crashing.log").read_text()[-3000:]
 
     restarted = start_service("notify")
