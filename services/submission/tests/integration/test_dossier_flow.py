@@ -139,17 +139,11 @@ async def test_an_interrupted_submit_is_finished_with_its_reserved_number(
     # the process died after reserving the number, before writing the dossier
     today = ctx.settings.local_today()
     key = f"{AGENCY}-{today:%y%m%d}"
-    attempt = {
-        "idempotency_key": "crash",
-        "key": key,
-        "day": today.isoformat(),
-        "started_at": ctx.clock() - timedelta(seconds=5),
-        "by": "t",
-    }
-    await ctx.dossiers.update(
-        draft["id"], {"status": "draft"}, {"$set": {"submit_attempt": attempt, "submitting": True}}
+    number = await ctx.numbers.take(
+        key, draft["id"], kind="dossier", day=today.isoformat(), idempotency_key="crash", by="t"
     )
-    number = await ctx.numbers.take(key, draft["id"])
+    other_key = await submit(service, identity_provider, owner, draft["id"], "another")
+    assert other_key.status_code == 409 and other_key.json()["title"] == "submit_in_progress"
     for _ in range(100):  # the sweeper finishes it
         stored = await ctx.dossiers.get(draft["id"])
         if stored and stored["status"] == "received":

@@ -32,6 +32,7 @@ def number_indexes(collection: str) -> CollectionIndexes:
         (
             IndexModel([("key", ASCENDING), ("n", DESCENDING)], name="key_n", unique=True),
             IndexModel([("holder", ASCENDING)], name="holder", unique=True),
+            IndexModel([("kind", ASCENDING), ("taken_at", ASCENDING)], name="kind_taken"),
         ),
     )
 
@@ -71,6 +72,10 @@ class GaplessNumbers:
     async def last(self, key: str) -> int:
         found = await self._col.find({"key": key}, projection={"n": 1}).sort("n", DESCENDING).limit(1).to_list()
         return int(found[0]["n"]) if found else 0
+
+    async def recent(self, kind: str, *, since: datetime, until: datetime) -> list[Document]:
+        """Slots of a kind taken in a time window (for finishing interrupted work)."""
+        return await self._col.find({"kind": kind, "taken_at": {"$gte": since, "$lt": until}}).to_list(5000)
 
     async def numbers(self, key: str) -> list[Document]:
         return await self._col.find({"key": key}).sort("n", ASCENDING).to_list()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from kho_contracts import KafkaRecord
@@ -42,7 +41,6 @@ INDEXES = (
             IndexModel([("agency_code", ASCENDING), ("submitted_at", ASCENDING)], name="agency_submitted"),
             IndexModel([("area_code", ASCENDING), ("submitted_at", ASCENDING)], name="area_submitted"),
             IndexModel([("document_ids", ASCENDING)], name="document_ids"),
-            IndexModel([("submitting", ASCENDING)], name="submitting"),
             # the code is unique; drafts carry their own id as a placeholder (a missing field collides as null)
             IndexModel([("code", ASCENDING)], name="code", unique=True),
         ),
@@ -155,9 +153,6 @@ class DossierRepository:
             "submitted_at": 1,
         }
         return await self._col.find(filter_, projection=projection).to_list()
-
-    async def interrupted_submits(self, before: datetime) -> list[Document]:
-        return await self._col.find({"submitting": True, "submit_attempt.started_at": {"$lt": before}}).to_list(100)
 
 
 class CertificationRepository:

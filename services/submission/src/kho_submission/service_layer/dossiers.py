@@ -148,7 +148,6 @@ async def create_draft(
         "document_ids": _document_ids(parts),
         "results": [],
         "dispute_flags": [],
-        "submitting": False,
         "created_at": now,
         "updated_at": now,
         "created_by": caller.who,
@@ -226,7 +225,8 @@ async def _set_component(
         current = await ctx.dossiers.get(dossier["_id"])
         if current is None:
             raise _not_found()
-        if Status(current["status"]) not in editable or current.get("submitting"):
+        reserved = current["status"] == Status.DRAFT.value and await ctx.numbers.held(current["_id"]) is not None
+        if Status(current["status"]) not in editable or reserved:
             raise Conflict(
                 f"components cannot change while the dossier is {current['status']}",
                 "Không thể thay đổi thành phần hồ sơ ở trạng thái hiện tại",
@@ -320,7 +320,7 @@ async def update_delivery(
         )
     ok = await ctx.dossiers.update(
         dossier["_id"],
-        {"status": Status.DRAFT.value, "submitting": False},
+        {"status": Status.DRAFT.value},
         {"$set": {"result_delivery": result_delivery, "delivery_address": address, "updated_at": ctx.clock()}},
     )
     if not ok:
@@ -361,9 +361,9 @@ def submit_key(agency_code: str, day: date) -> str:
 
 async def submit(ctx: Context, caller: Caller, dossier_id: str, idempotency_key: str) -> dict[str, Any]:
     """Submits a draft. The same idempotency key returns the same answer; another key on a submitted
-    dossier is a double submit. The number is reserved in a slot naming the dossier before the dossier is
-    written with its code and its DossierSubmitted event (one update): a crash in between is finished by the
-    sweeper (or by the retry) with the same number, so codes stay gap-free."""
+    dossier is a double submit. The number is reserved by a slot naming the dossier (and the idempotency
+    key) before the dossier is written with its code and its DossierSubmitted event in one update: a crash
+    in between is finished by the sweeper (or by the retry) with the same number, so codes stay gap-free."""
     dossier = await load(ctx, caller, dossier_id)
     require_owner_side(caller, dossier)
     async with ctx.locks.hold(dossier_id):
@@ -376,14 +376,8 @@ async def submit(ctx: Context, caller: Caller, dossier_id: str, idempotency_key:
                 f"Hồ sơ đã được nộp với mã {dossier['code']}",
                 code="already_submitted",
             )
-        attempt = dossier.get("submit_attempt")
-        if attempt and attempt["idempotency_key"] != idempotency_key:
-            raise Conflict(
-                "another submission of this dossier is in progress",
-                "Hồ sơ đang được nộp, vui lòng chờ",
-                code="submit_in_progress",
-            )
-        if not attempt:
+        slot = await ctx.numbers.held(dossier_id)
+        if slot is None:
             transition(dossier["status"], "submit", "owner")
             on = ctx.settings.local_today(ctx.clock())
             disputed = await ctx.disputed.among(dossier.get("document_ids", []))
@@ -395,28 +389,30 @@ async def submit(ctx: Context, caller: Caller, dossier_id: str, idempotency_key:
                     code="dossier_incomplete",
                     problems=problems,
                 )
-            attempt = {
-                "idempotency_key": idempotency_key,
+            slot = {
                 "key": submit_key(dossier["agency_code"], on),
+                "kind": SLOT_KIND,
                 "day": on.isoformat(),
-                "started_at": ctx.clock(),
+                "idempotency_key": idempotency_key,
                 "by": caller.who,
             }
-            ok = await ctx.dossiers.update(
-                dossier_id,
-                {"status": Status.DRAFT.value},
-                {"$set": {"submit_attempt": attempt, "submitting": True}},
+            slot["n"] = await ctx.numbers.take(slot["key"], dossier_id, **{k: slot[k] for k in SLOT_FIELDS})
+        elif slot.get("idempotency_key") != idempotency_key:
+            raise Conflict(
+                "another submission of this dossier is in progress",
+                "Hồ sơ đang được nộp, vui lòng chờ",
+                code="submit_in_progress",
             )
-            if not ok:
-                raise Conflict("the dossier changed meanwhile", "Hồ sơ vừa được cập nhật, vui lòng thử lại")
-            dossier = {**dossier, "submit_attempt": attempt, "submitting": True}
-        return await finish_submit(ctx, dossier)
+        return await finish_submit(ctx, dossier, slot)
 
 
-async def finish_submit(ctx: Context, dossier: dict[str, Any]) -> dict[str, Any]:
-    attempt = dossier["submit_attempt"]
-    number = await ctx.numbers.take(attempt["key"], dossier["_id"])
-    code = dossier_code(dossier["agency_code"], date.fromisoformat(attempt["day"]), number)
+SLOT_KIND = "dossier"
+SLOT_FIELDS = ("kind", "day", "idempotency_key", "by")
+
+
+async def finish_submit(ctx: Context, dossier: dict[str, Any], slot: dict[str, Any]) -> dict[str, Any]:
+    number = int(slot["n"])
+    code = dossier_code(dossier["agency_code"], date.fromisoformat(slot["day"]), number)
     now = ctx.clock()
     parts = []
     for component in dossier["components"]:
@@ -438,30 +434,28 @@ async def finish_submit(ctx: Context, dossier: dict[str, Any]) -> dict[str, Any]
         result_delivery=dossier["result_delivery"],
     )
     due = _add_working_days(ctx.settings.local_today(now), dossier.get("processing_days") or 0)
+    changes = {
+        "status": Status.RECEIVED.value,
+        "code": code,
+        "number": number,
+        "idempotency_key": slot["idempotency_key"],
+        "submitted_at": now,
+        "due_date": due.isoformat(),
+        "components": parts,
+        "updated_at": now,
+    }
     ok = await ctx.dossiers.update(
         dossier["_id"],
         {"status": Status.DRAFT.value},
-        {
-            "$set": {
-                "status": Status.RECEIVED.value,
-                "code": code,
-                "number": number,
-                "submitting": False,
-                "idempotency_key": attempt["idempotency_key"],
-                "submitted_at": now,
-                "due_date": due.isoformat(),
-                "components": parts,
-                "updated_at": now,
-            },
-            "$push": {"history": {"at": now, "by": attempt.get("by"), "action": "submit", "code": code}},
-        },
+        {"$set": changes, "$push": {"history": {"at": now, "by": slot.get("by"), "action": "submit", "code": code}}},
         [ctx.record(event)],
     )
     ctx.wake()
+    if ok:
+        return {**dossier, **changes}
     current = await ctx.dossiers.get(dossier["_id"])
-    if not ok and (current is None or current["status"] == Status.DRAFT.value):
+    if current is None or current["status"] == Status.DRAFT.value:
         raise Conflict("the dossier could not be submitted", "Không nộp được hồ sơ, vui lòng thử lại")
-    assert current is not None
     return current
 
 
@@ -476,13 +470,19 @@ def _add_working_days(start: date, days: float) -> date:
 
 async def finish_interrupted(ctx: Context) -> int:
     """Finishes submits interrupted between the number reservation and the final write."""
-    before = ctx.clock() - timedelta(seconds=ctx.settings.submit_recovery_seconds)
+    now = ctx.clock()
+    slots = await ctx.numbers.recent(
+        SLOT_KIND, since=now - timedelta(days=2), until=now - timedelta(seconds=ctx.settings.submit_recovery_seconds)
+    )
+    if not slots:
+        return 0
+    by_holder = {s["holder"]: s for s in slots}
     done = 0
-    for dossier in await ctx.dossiers.interrupted_submits(before):
+    for dossier in await ctx.dossiers.find({"_id": {"$in": list(by_holder)}, "status": Status.DRAFT.value}, limit=1000):
         async with ctx.locks.hold(dossier["_id"]):
             current = await ctx.dossiers.get(dossier["_id"])
-            if current and current["status"] == Status.DRAFT.value and current.get("submitting"):
-                await finish_submit(ctx, current)
+            if current and current["status"] == Status.DRAFT.value:
+                await finish_submit(ctx, current, by_holder[current["_id"]])
                 done += 1
     return done
 
