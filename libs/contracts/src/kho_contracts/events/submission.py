@@ -45,7 +45,7 @@ class DossierSubmitted(_DossierEvent):
     digitized, reused or taken from the owner's vault."""
 
     TYPE = "vn.gov.kho.submission.dossier.submitted.v1"
-    CONSUMERS = ("vault", "notify")
+    CONSUMERS = ("vault", "notify", "feedback")
 
     procedure_name: str
     owner_kind: OwnerKind
@@ -84,7 +84,7 @@ class DossierRejected(_DossierEvent):
     """The agency rejected a dossier, with a reason."""
 
     TYPE = "vn.gov.kho.submission.dossier.rejected.v1"
-    CONSUMERS = ("notify",)
+    CONSUMERS = ("notify", "feedback")
 
     officer_id: str
     reason: str
@@ -96,7 +96,7 @@ class ResultReturned(_DossierEvent):
     """The result of a dossier was returned to its owner: hidden results become visible in the vault."""
 
     TYPE = "vn.gov.kho.submission.dossier.result_returned.v1"
-    CONSUMERS = ("vault", "notify")
+    CONSUMERS = ("vault", "notify", "feedback")
 
     result_ids: list[str]
     returned_at: datetime

@@ -85,7 +85,7 @@ class DocumentReplaced(Event):
     TOPIC = VAULT_DOCUMENTS
     KEY_FIELD = "document_id"
     PRODUCER = "vault"
-    CONSUMERS = ("notify", "submission")
+    CONSUMERS = ("notify", "submission", "feedback")
 
     document_id: str
     owner_id: IdentityNumber

@@ -1,7 +1,8 @@
 """Projection of the vault's documents, from the vault's events: which documents exist, who owns them, which
 agency issued them, which version is current, and whether the owner can see them yet.
 
-Only what disputes need is kept; for the owner's own uploads just enough to refuse a dispute with a reason.
+Writes to one document are serialized in the process (FerretDB 1.24 does not isolate updates). Only what
+disputes need is kept; for the owner's own uploads just enough to refuse a dispute with a reason.
 Events about one document come in order (Kafka key = document id); a version filter keeps redeliveries and
 stale events from going backwards.
 """
@@ -14,6 +15,7 @@ from typing import Any
 from kho_contracts.common import StoreKind
 from kho_contracts.events import DocumentReplaced, DocumentStored
 from kho_platform.mongo import CollectionIndexes, Document
+from kho_platform.outbox import document_lock
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -48,28 +50,31 @@ class DocumentProjection:
                 "issuing_agency_name": event.issuing_agency_name,
             }
         try:
-            result = await self._col.update_one(
-                # same version again: re-applied (harmless); a placeholder (no version yet) is filled in
-                {"_id": event.document_id, "$or": [{"version": {"$lte": event.version}}, {"version": None}]},
-                {"$set": fields},
-                upsert=True,
-            )
+            async with document_lock(DOCUMENTS, event.document_id):
+                result = await self._col.update_one(
+                    # same version again: re-applied (harmless); a placeholder (no version yet) is filled in
+                    {"_id": event.document_id, "$or": [{"version": {"$lte": event.version}}, {"version": None}]},
+                    {"$set": fields},
+                    upsert=True,
+                )
         except DuplicateKeyError:  # a newer version is already known
             return False
         return result.matched_count == 1 or result.upserted_id is not None
 
     async def apply_replaced(self, event: DocumentReplaced) -> bool:
-        result = await self._col.update_one(
-            {"_id": event.document_id, "version": {"$lt": event.version}},
-            {"$set": {"version": event.version, "file_sha256": event.file.sha256, "updated_at": datetime.now(UTC)}},
-        )
+        async with document_lock(DOCUMENTS, event.document_id):
+            result = await self._col.update_one(
+                {"_id": event.document_id, "version": {"$lt": event.version}},
+                {"$set": {"version": event.version, "file_sha256": event.file.sha256, "updated_at": datetime.now(UTC)}},
+            )
         return result.modified_count == 1
 
     async def mark_returned(self, document_ids: list[str]) -> None:
         """The results of a dossier were returned to the owner: hidden results become visible. The document may
         not be known yet (another topic): a placeholder remembers it until its DocumentStored arrives."""
         for document_id in document_ids:
-            await self._col.update_one({"_id": document_id}, {"$set": {"returned": True}}, upsert=True)
+            async with document_lock(DOCUMENTS, document_id):
+                await self._col.update_one({"_id": document_id}, {"$set": {"returned": True}}, upsert=True)
 
     async def get(self, document_id: str) -> KnownDocument | None:
         doc = await self._col.find_one({"_id": document_id})
