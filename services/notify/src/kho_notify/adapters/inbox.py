@@ -1,0 +1,56 @@
+"""The in-app inbox: messages for a citizen, an organization or an agency, read by the portal."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from kho_platform.mongo import CollectionIndexes, Document
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from kho_notify.adapters.batching import BatchInserter
+
+INBOX = "inbox"
+INDEXES = (
+    CollectionIndexes(
+        INBOX,
+        (IndexModel([("recipient", ASCENDING), ("created_at", DESCENDING)], name="recipient_created"),),
+    ),
+)
+
+
+class Inbox:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._col = db[INBOX]
+        self._insert = BatchInserter(self._col)
+
+    async def deliver(
+        self, *, message_id: str, recipient: str, kind: str, title: str, body: str, data: dict[str, Any]
+    ) -> bool:
+        """Puts a message in a recipient's inbox once; False if it was already there."""
+        return await self._insert.insert(
+            {
+                "_id": message_id,
+                "recipient": recipient,
+                "kind": kind,
+                "title": title,
+                "body": body,
+                "data": data,
+                "read": False,
+                "created_at": datetime.now(UTC),
+            }
+        )
+
+    async def list(
+        self, recipient: str, *, unread_only: bool = False, limit: int = 50, skip: int = 0
+    ) -> list[Document]:
+        query: Document = {"recipient": recipient}
+        if unread_only:
+            query["read"] = False
+        cursor = self._col.find(query).sort([("created_at", DESCENDING), ("_id", ASCENDING)])
+        return await cursor.skip(skip).limit(limit).to_list()
+
+    async def mark_read(self, recipient: str, message_id: str) -> bool:
+        result = await self._col.update_one({"_id": message_id, "recipient": recipient}, {"$set": {"read": True}})
+        return result.matched_count == 1

@@ -1,0 +1,112 @@
+"""The outbox of delivery outcomes.
+
+An outcome and its events (NotificationDelivered or NotificationFailed, and for a notification that failed
+on every channel the dead letter of the original event) are written in ONE insert into the small
+`delivery_outbox` collection. The relay publishes them, copies the outcome into the permanent `deliveries`
+collection (idempotent insert), and deletes it from the outbox. A crash anywhere in between publishes again
+(at least once) and never loses an outcome.
+
+The fast path is in memory: the instance that wrote an outcome relays it at once, in batches. A sweep of the
+outbox picks up what a crashed instance left behind (older than `orphan_after` seconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from kho_contracts import KafkaRecord
+from kho_platform.logging import get_logger
+from kho_platform.mongo import Document
+from kho_platform.outbox import entry_record, outbox_entry
+from prometheus_client import Counter
+from pymongo.errors import BulkWriteError
+
+from kho_notify.adapters.batching import without
+from kho_notify.adapters.store import DeliveryStore
+
+log = get_logger(__name__)
+
+RELAYED = Counter("kho_notify_outbox_relayed_total", "Delivery events published from the outbox")
+
+Publish = Callable[[KafkaRecord], Awaitable[None]]
+
+
+class DeliveryOutbox:
+    def __init__(
+        self,
+        store: DeliveryStore,
+        publish: Publish,
+        *,
+        batch: int = 500,
+        sweep_seconds: float = 5.0,
+        orphan_after: float = 10.0,
+    ) -> None:
+        self._store = store
+        self._publish = publish
+        self._batch = batch
+        self._sweep_seconds = sweep_seconds
+        self._orphan_after = orphan_after
+        self._queue: list[Document] = []
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+
+    async def record(self, outcome: Document, records: list[KafkaRecord]) -> bool:
+        """Writes an outcome with its events; False when this outcome was already recorded."""
+        doc = {**outcome, "outbox": [outbox_entry(r) for r in records], "recorded_at": datetime.now(UTC)}
+        inserted = await self._store.insert_outcome.insert(doc)
+        if inserted:
+            self._queue.append(doc)
+            self._wakeup.set()
+        return inserted
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        await self._sweep(orphans_only=False)  # what the previous run of this replica left behind
+        last_sweep = asyncio.get_running_loop().time()
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self._sweep_seconds)
+            self._wakeup.clear()
+            try:
+                while self._queue:
+                    batch, self._queue = self._queue[: self._batch], self._queue[self._batch :]
+                    await self._relay(batch)
+                if asyncio.get_running_loop().time() - last_sweep >= self._sweep_seconds:
+                    last_sweep = asyncio.get_running_loop().time()
+                    await self._sweep(orphans_only=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Kafka or the database is down: the sweep picks it up again
+                log.warning("delivery outbox relay failed, will retry", error=f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(1.0)
+
+    async def drain(self) -> None:
+        """Publishes everything pending now (tests and shutdown)."""
+        while self._queue:
+            batch, self._queue = self._queue[: self._batch], self._queue[self._batch :]
+            await self._relay(batch)
+        await self._sweep(orphans_only=False)
+
+    async def _sweep(self, *, orphans_only: bool) -> None:
+        query: Document = {}
+        if orphans_only:
+            query = {"recorded_at": {"$lt": datetime.now(UTC) - timedelta(seconds=self._orphan_after)}}
+        while docs := await self._store.outbox.find(query).limit(self._batch).to_list():
+            await self._relay(docs)
+            if len(docs) < self._batch:
+                return
+
+    async def _relay(self, docs: list[Document]) -> None:
+        records = [entry_record(entry) for doc in docs for entry in doc.get("outbox") or []]
+        await asyncio.gather(*(self._publish(r) for r in records))
+        RELAYED.inc(len(records))
+        archive = [without(doc, "outbox") for doc in docs]
+        with contextlib.suppress(BulkWriteError):  # already archived by an earlier, interrupted relay
+            await self._store.deliveries.insert_many(archive, ordered=False)
+        await self._store.outbox.delete_many({"_id": {"$in": [doc["_id"] for doc in docs]}})

@@ -1,0 +1,114 @@
+"""The service's records in its own database, shaped for FerretDB 1.24.
+
+Measured on FerretDB 1.24 with SQLite: inserts and reads by `_id` stay fast at any size; an update, a delete
+or a query on any other field scans the whole collection (secondary indexes are not used). So:
+
+* `notifications` (one per event and recipient, with the channel plan), `claims` (who started a delivery on
+  a channel) and `deliveries` (the final outcome of each delivery) only ever grow by inserts and are read
+  by `_id`, every id being derived from the event id;
+* `delivery_outbox` holds outcomes with their NotificationDelivered/Failed events until they are published:
+  it stays small, so the relay may scan and delete in it (outbox.py);
+* `instances` holds a heartbeat per running replica (a handful of documents, updated in place).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kho_platform.mongo import CollectionIndexes, Document
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from kho_notify.adapters.batching import BatchInserter
+
+NOTIFICATIONS = "notifications"
+CLAIMS = "claims"
+DELIVERIES = "deliveries"
+DELIVERY_OUTBOX = "delivery_outbox"
+INSTANCES = "instances"
+HANDLED_EVENTS = "handled_events"
+
+INDEXES = (
+    CollectionIndexes(NOTIFICATIONS, (IndexModel([("recipient", ASCENDING)], name="recipient"),)),
+    CollectionIndexes(CLAIMS),
+    CollectionIndexes(DELIVERIES, (IndexModel([("status", ASCENDING)], name="status"),)),
+    CollectionIndexes(DELIVERY_OUTBOX),
+    CollectionIndexes(INSTANCES),
+    CollectionIndexes(HANDLED_EVENTS),
+)
+
+
+class DeliveryStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.db = db
+        self.notifications = db[NOTIFICATIONS]
+        self.claims = db[CLAIMS]
+        self.deliveries = db[DELIVERIES]
+        self.outbox = db[DELIVERY_OUTBOX]
+        self.instances = db[INSTANCES]
+        self.handled = db[HANDLED_EVENTS]
+        self._insert_notification = BatchInserter(self.notifications)
+        self._insert_claim = BatchInserter(self.claims)
+        self._insert_handled = BatchInserter(self.handled)
+        self.insert_outcome = BatchInserter(self.outbox)
+
+    async def add_notification(self, doc: Document) -> bool:
+        """True for a new notification; False when the event was seen before (a redelivery)."""
+        return await self._insert_notification.insert(doc)
+
+    async def notification(self, notification_id: str) -> Document | None:
+        return await self.notifications.find_one({"_id": notification_id})
+
+    async def record_handled(self, event_id: str, event_type: str, notification_ids: list[str]) -> None:
+        await self._insert_handled.insert(
+            {"_id": event_id, "type": event_type, "notifications": notification_ids, "at": datetime.now(UTC)}
+        )
+
+    async def handled_event(self, event_id: str) -> Document | None:
+        return await self.handled.find_one({"_id": event_id})
+
+    async def claim(self, delivery_id: str, generation: int, owner: str) -> bool:
+        return await self._insert_claim.insert(
+            {
+                "_id": f"{delivery_id}#{generation}",
+                "delivery_id": delivery_id,
+                "generation": generation,
+                "owner": owner,
+                "claimed_at": datetime.now(UTC),
+            }
+        )
+
+    async def latest_claim(self, delivery_id: str) -> Document | None:
+        latest = None
+        generation = 0
+        while (found := await self.claims.find_one({"_id": f"{delivery_id}#{generation}"})) is not None:
+            latest = found
+            generation += 1
+        return latest
+
+    async def outcome(self, delivery_id: str) -> Document | None:
+        """The recorded outcome of a delivery, published or not yet."""
+        found = await self.outbox.find_one({"_id": delivery_id}, projection={"outbox": 0})
+        if found is None:
+            found = await self.deliveries.find_one({"_id": delivery_id})
+        return found
+
+    # --- replicas' heartbeats -----------------------------------------------------------------------
+    async def heartbeat(self, instance_id: str) -> None:
+        await self.instances.update_one({"_id": instance_id}, {"$set": {"seen_at": datetime.now(UTC)}}, upsert=True)
+
+    async def is_alive(self, instance_id: str, dead_after: float) -> bool:
+        found = await self.instances.find_one({"_id": instance_id})
+        if found is None:
+            return False
+        seen: datetime = found["seen_at"]
+        return seen > datetime.now(UTC) - timedelta(seconds=dead_after)
+
+    async def forget_instances_older_than(self, seconds: float) -> None:
+        await self.instances.delete_many({"seen_at": {"$lt": datetime.now(UTC) - timedelta(seconds=seconds)}})
+
+
+def public_outcome(doc: Document) -> dict[str, Any]:
+    keys = ("channel", "status", "attempts", "provider_message_id", "reason", "recorded_at")
+    return {"delivery_id": doc["_id"], **{k: doc.get(k) for k in keys}}
