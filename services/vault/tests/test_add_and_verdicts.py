@@ -90,7 +90,8 @@ async def test_added_file_waits_in_quarantine_then_becomes_active_on_a_passed_ve
 
 async def test_a_rejected_verdict_gives_the_reason_in_vietnamese(vault: Any) -> None:
     owner = citizen_id()
-    doc = (await add(vault, owner, unique_pdf(), document_type="issued_result")).json()
+    pdf = unique_pdf()
+    doc = (await add(vault, owner, pdf, document_type="issued_result")).json()
     await vault.publish(
         verdict(
             SignatureRejected,
@@ -110,6 +111,9 @@ async def test_a_rejected_verdict_gives_the_reason_in_vietnamese(vault: Any) -> 
     assert body["status_reason_vi"] == "Chữ ký số không do Ban Cơ yếu Chính phủ cấp"
     [event] = await vault.events(1, of_type="vn.gov.kho.vault.document.rejected.v1", key=doc["document_id"])
     assert event.sub_indication == "NO_CERTIFICATE_CHAIN_FOUND" and "Ban Cơ yếu" in event.reason_vi
+    # the rejected file may be added again (for example as the owner's own upload): a new document
+    again = await add(vault, owner, pdf)
+    assert again.status_code == 202 and again.json()["document_id"] != doc["document_id"]
 
 
 async def test_a_verdict_delivered_twice_acts_once(vault: Any) -> None:

@@ -49,6 +49,7 @@ from kho_vault.domain.pdf import FileProblem, inspect_pdf, sha256_of
 from kho_vault.domain.search import Page, SearchQuery, matching, page_of
 from kho_vault.settings import VaultSettings
 
+GONE = (DELETED, REJECTED)  # a file of a deleted or rejected document may be added again
 DOCUMENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
 
 
@@ -204,7 +205,8 @@ class DocumentService:
     def _new_code(self, vault: Vault, new: NewDocument, category: Category, owner_id: str) -> tuple[str, str | None]:
         taken = vault.codes()
         if new.document_type == DocumentType.ISSUED_RESULT and category.result_code:
-            code = codes.issued_result_code(owner_id, category.result_code, new.document_number, new.issue_date, taken)
+            day = new.issue_date or now().date()
+            code = codes.issued_result_code(owner_id, category.result_code, new.document_number, day, taken)
             return code, category.result_code
         if new.document_type == DocumentType.DIGITIZED_COMPONENT:
             assert new.procedure_code
@@ -241,12 +243,12 @@ class DocumentService:
             if existing is None or agency is None or not agency_received_owner(existing, agency):
                 raise not_found("owner")
         for e in (existing or {}).get("documents") or []:
-            if any(v["sha256"] == pdf.sha256 for v in e.get("versions") or []) and e["status"] != DELETED:
+            if any(v["sha256"] == pdf.sha256 for v in e.get("versions") or []) and e["status"] not in GONE:
                 return e, False
 
         document_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"kho-vault:{owner_id}:{pdf.sha256}"))
         if any(e["id"] == document_id for e in (existing or {}).get("documents") or []):
-            document_id = str(uuid.uuid4())  # the first document of this file was deleted: a new one
+            document_id = str(uuid.uuid4())  # the first document of this file was deleted or rejected
         try:
             await self.store.claim_document_id(document_id, owner_id)
         except DocumentOwnerConflict:
@@ -258,7 +260,7 @@ class DocumentService:
         async with self.store.change(owner_id) as vault:
             for e in vault.entries:  # added meanwhile (a retried request)
                 same_file = any(v["sha256"] == pdf.sha256 for v in e.get("versions") or [])
-                if (same_file and e["status"] != DELETED) or e["id"] == document_id:
+                if (same_file and e["status"] not in GONE) or e["id"] == document_id:
                     return e, False
             code, result_code = self._new_code(vault, new, category, owner_id)
             ref = ObjectRef(bucket=self.objects.bucket, key=key, sha256=pdf.sha256, size=pdf.size)
