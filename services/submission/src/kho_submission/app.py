@@ -78,7 +78,7 @@ async def submit_sweeper(runtime: Runtime, ctx: Any) -> None:
                 log.warning("finished interrupted submits", count=done)
         except Exception as exc:
             log.warning("submit sweeper failed, will retry", error=str(exc))
-        await asyncio.sleep(min(ctx.settings.submit_recovery_seconds, 10.0))
+        await asyncio.sleep(min(ctx.settings.submit_recovery_seconds, 60.0))
 
 
 def definition(vault: VaultPort | None = None, signature: SignaturePort | None = None) -> ServiceDefinition:

@@ -139,9 +139,10 @@ async def test_an_interrupted_submit_is_finished_with_its_reserved_number(
     # the process died after reserving the number, before writing the dossier
     today = ctx.settings.local_today()
     key = f"{AGENCY}-{today:%y%m%d}"
-    number = await ctx.numbers.take(
+    slot = await ctx.numbers.take(
         key, draft["id"], kind="dossier", day=today.isoformat(), idempotency_key="crash", by="t"
     )
+    number = slot["n"]
     other_key = await submit(service, identity_provider, owner, draft["id"], "another")
     assert other_key.status_code == 409 and other_key.json()["title"] == "submit_in_progress"
     for _ in range(100):  # the sweeper finishes it

@@ -6,7 +6,9 @@ docs/decisions/submission-dossier-numbers.md). The one write it makes atomic is 
 index. So a number is taken by inserting a slot document `{key}:{n}` that names its holder (the dossier or
 certification); the slot is the durable reservation, and a holder takes at most one slot per key (unique
 index on `holder`). Numbers are tried in order, and n+1 is only tried after n was seen taken, so a gap can
-never appear; a retry of the same holder finds its slot again instead of taking a new number.
+never appear; a retry of the same holder hits the unique `holder` index and gets its slot back instead of a
+new number. The slot's `_id` is `{key}:{n:06d}`, so the last number of a key is found with primary-key reads
+(FerretDB 1.24 on SQLite filters nothing but `_id` in the database: any other query reads the collection).
 
 Inside one process the requests for a key are queued and their slots inserted together with one ordered
 `insert_many` (an ordered insert stops at the first duplicate, keeping the order). Several replicas compete
@@ -37,10 +39,14 @@ def number_indexes(collection: str) -> CollectionIndexes:
     )
 
 
+def slot_id(key: str, n: int) -> str:
+    return f"{key}:{n:06d}"
+
+
 @dataclass
 class _Waiter:
     holder: str
-    future: asyncio.Future[int]
+    future: asyncio.Future[Document]
     extra: Document = field(default_factory=dict)
 
 
@@ -52,17 +58,13 @@ class GaplessNumbers:
         self._next: dict[str, int] = {}
 
     async def held(self, holder: str) -> Document | None:
-        """The slot a holder already took, if any (key, n)."""
+        """The slot a holder already took, if any. Not on the hot path: FerretDB 1.24 (SQLite) filters only
+        `_id` in the database, so this reads the collection."""
         return await self._col.find_one({"holder": holder})
 
-    async def take(self, key: str, holder: str, **extra: object) -> int:
-        """The holder's number under `key`: the one it already holds, or the next free one."""
-        existing = await self.held(holder)
-        if existing is not None:
-            if existing["key"] != key:
-                raise ValueError(f"{holder} already holds number {existing['n']} under {existing['key']}")
-            return int(existing["n"])
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    async def take(self, key: str, holder: str, **extra: object) -> Document:
+        """The holder's slot under `key`: the next free number, or the slot it already holds (a retry)."""
+        future: asyncio.Future[Document] = asyncio.get_running_loop().create_future()
         self._queues.setdefault(key, []).append(_Waiter(holder, future, dict(extra)))
         worker = self._workers.get(key)
         if worker is None or worker.done():
@@ -70,8 +72,21 @@ class GaplessNumbers:
         return await future
 
     async def last(self, key: str) -> int:
-        found = await self._col.find({"key": key}, projection={"n": 1}).sort("n", DESCENDING).limit(1).to_list()
-        return int(found[0]["n"]) if found else 0
+        """The highest number taken under `key`. Numbers are contiguous from 1, so it is found by probing
+        slot ids (galloping, then bisecting): a few primary-key reads instead of a scan."""
+
+        async def taken(n: int) -> bool:
+            return await self._col.find_one({"_id": slot_id(key, n)}, projection={"_id": 1}) is not None
+
+        if not await taken(1):
+            return 0
+        low, high = 1, 2
+        while await taken(high):
+            low, high = high, high * 2
+        while high - low > 1:  # taken(low) and not taken(high)
+            middle = (low + high) // 2
+            low, high = (middle, high) if await taken(middle) else (low, middle)
+        return low
 
     async def recent(self, kind: str, *, since: datetime, until: datetime) -> list[Document]:
         """Slots of a kind taken in a time window (for finishing interrupted work)."""
@@ -115,7 +130,7 @@ class GaplessNumbers:
                     inserted = int(exc.details.get("nInserted", 0))
                     raise
             for waiter, slot in zip(pending[:inserted], slots, strict=False):
-                waiter.future.set_result(slot["n"])
+                waiter.future.set_result(slot)
             pending = pending[inserted:]
             if not pending:
                 self._next[key] = start + inserted
@@ -125,6 +140,6 @@ class GaplessNumbers:
             first = pending[0]
             existing = await self.held(first.holder)
             if existing is not None:
-                first.future.set_result(int(existing["n"]))
+                first.future.set_result(existing)
                 pending = pending[1:]
             start = await self.last(key) + 1

@@ -24,6 +24,7 @@ PROCEDURES = "procedures"
 AGENCIES = "agencies"
 AREAS = "areas"
 DOSSIERS = "dossiers"
+DRAFTS = "drafts"
 CERTIFICATIONS = "certifications"
 DISPUTED = "disputed_documents"
 NUMBERS = "numbers"
@@ -33,6 +34,9 @@ INDEXES = (
     CollectionIndexes(AGENCIES, (IndexModel([("area_code", ASCENDING)], name="area"),)),
     CollectionIndexes(AREAS, (IndexModel([("parent_code", ASCENDING)], name="parent"),)),
     CollectionIndexes(
+        DRAFTS, (IndexModel([("owner_id", ASCENDING), ("created_at", DESCENDING)], name="owner_created"),)
+    ),
+    CollectionIndexes(
         DOSSIERS,
         (
             IndexModel([("owner_id", ASCENDING), ("created_at", DESCENDING)], name="owner_created"),
@@ -41,7 +45,6 @@ INDEXES = (
             IndexModel([("agency_code", ASCENDING), ("submitted_at", ASCENDING)], name="agency_submitted"),
             IndexModel([("area_code", ASCENDING), ("submitted_at", ASCENDING)], name="area_submitted"),
             IndexModel([("document_ids", ASCENDING)], name="document_ids"),
-            # the code is unique; drafts carry their own id as a placeholder (a missing field collides as null)
             IndexModel([("code", ASCENDING)], name="code", unique=True),
         ),
     ),
@@ -118,21 +121,46 @@ class CatalogueRepository:
 
 
 class DossierRepository:
+    """Drafts live in `drafts`; a submitted dossier is inserted into `dossiers` (an outbox collection) with
+    its DossierSubmitted event, under the draft's id. Reads by id look at the dossier first."""
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._col = db[DOSSIERS]
+        self._drafts = db[DRAFTS]
 
-    async def insert(self, doc: Document, records: Iterable[KafkaRecord] = ()) -> None:
-        await self._col.insert_one(new_document_with_events(doc, records))
+    async def insert_draft(self, doc: Document) -> None:
+        await self._drafts.insert_one(doc)
 
     async def get(self, dossier_id: str) -> Document | None:
-        return await self._col.find_one({"_id": dossier_id}, projection={"outbox": 0})
+        found = await self._col.find_one({"_id": dossier_id}, projection={"outbox": 0})
+        return found if found is not None else await self._drafts.find_one({"_id": dossier_id})
+
+    async def submitted(self, dossier_ids: list[str]) -> set[str]:
+        docs = await self._col.find({"_id": {"$in": dossier_ids}}, projection={"_id": 1}).to_list()
+        return {d["_id"] for d in docs}
+
+    async def insert_submitted(self, doc: Document, records: Iterable[KafkaRecord]) -> bool:
+        """False when the dossier was already submitted (the same id)."""
+        try:
+            await self._col.insert_one(new_document_with_events(doc, records))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def forget_draft(self, dossier_id: str) -> None:
+        await self._drafts.delete_one({"_id": dossier_id})
 
     async def update(
         self, dossier_id: str, expected: Document, update: Document, records: Iterable[KafkaRecord] = ()
     ) -> bool:
-        """Applies `update` if the dossier still matches `expected` (its status, typically)."""
-        result = await self._col.update_one({"_id": dossier_id, **expected}, with_events(update, records))
+        """Applies `update` if the dossier still matches `expected` (its status, typically); a draft's
+        `expected` status is draft."""
+        collection = self._drafts if expected.get("status") == "draft" else self._col
+        result = await collection.update_one({"_id": dossier_id, **expected}, with_events(update, records))
         return result.matched_count == 1
+
+    async def drafts(self, filter_: Document, limit: int = 50) -> list[Document]:
+        return await self._drafts.find(filter_).sort("created_at", DESCENDING).to_list(limit)
 
     async def find(
         self, filter_: Document, *, limit: int = 50, skip: int = 0, sort: str = "created_at"

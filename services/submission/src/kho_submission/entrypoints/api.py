@@ -28,8 +28,6 @@ HIDDEN = {"applied_events", "outbox", "outbox_pending", "outbox_lease_until", "o
 def view(doc: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in doc.items() if k not in HIDDEN and k != "_id"}
     out["id"] = doc["_id"]
-    if str(out.get("code", "")).startswith("draft:"):
-        out["code"] = None
     return out
 
 
@@ -156,7 +154,12 @@ async def my_dossiers(
     ids = sorted(p.owner_ids())
     filter_ = {"$or": [{"owner_id": {"$in": ids}}, {"applicant_id": p.identity_number or "-"}]}
     items = await ctx.dossiers.find(filter_, limit=limit, skip=skip)
-    return {"total": await ctx.dossiers.count(filter_), "items": [view(d) for d in items]}
+    drafts = await ctx.dossiers.drafts(filter_) if skip == 0 else []
+    return {
+        "total": await ctx.dossiers.count(filter_),
+        "items": [view(d) for d in items],
+        "drafts": [view(d) for d in drafts],
+    }
 
 
 @dossiers.get("/{dossier_id}")

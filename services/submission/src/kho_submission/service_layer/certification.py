@@ -136,7 +136,7 @@ async def decide(
         fee = certification_fee(pages, doc["copies"])
         today = ctx.settings.local_today(now)
         book = ctx.settings.certification_book_code
-        number = await ctx.numbers.take(f"{agency.code}:{book}:{today.year}", certification_id)
+        number = int((await ctx.numbers.take(f"{agency.code}:{book}:{today.year}", certification_id))["n"])
         statement = (
             f"Chứng thực bản sao đúng với bản chính. Số chứng thực: {number}, quyển số {today.year}-{book}",
             f"Ngày {today:%d/%m/%Y}. Phí: {fee:,} đồng".replace(",", "."),

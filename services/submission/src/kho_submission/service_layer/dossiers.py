@@ -125,7 +125,7 @@ async def create_draft(
     owner_kind = identity_kind(owner) or OwnerKind.CITIZEN
     doc: dict[str, Any] = {
         "_id": dossier_id,
-        "code": f"draft:{dossier_id}",
+        "code": None,
         "status": Status.DRAFT.value,
         "procedure_code": procedure.code,
         "procedure_name": procedure.name,
@@ -153,7 +153,7 @@ async def create_draft(
         "created_by": caller.who,
         "history": [{"at": now, "by": caller.who, "action": "draft_created"}],
     }
-    await ctx.dossiers.insert(doc)
+    await ctx.dossiers.insert_draft(doc)
     return doc
 
 
@@ -225,8 +225,7 @@ async def _set_component(
         current = await ctx.dossiers.get(dossier["_id"])
         if current is None:
             raise _not_found()
-        reserved = current["status"] == Status.DRAFT.value and await ctx.numbers.held(current["_id"]) is not None
-        if Status(current["status"]) not in editable or reserved:
+        if Status(current["status"]) not in editable:
             raise Conflict(
                 f"components cannot change while the dossier is {current['status']}",
                 "Không thể thay đổi thành phần hồ sơ ở trạng thái hiện tại",
@@ -376,28 +375,21 @@ async def submit(ctx: Context, caller: Caller, dossier_id: str, idempotency_key:
                 f"Hồ sơ đã được nộp với mã {dossier['code']}",
                 code="already_submitted",
             )
-        slot = await ctx.numbers.held(dossier_id)
-        if slot is None:
-            transition(dossier["status"], "submit", "owner")
-            on = ctx.settings.local_today(ctx.clock())
-            disputed = await ctx.disputed.among(dossier.get("document_ids", []))
-            problems = comp.blocking_problems(dossier["components"], on, disputed)
-            if problems:
-                raise Invalid(
-                    "the dossier is not complete or uses documents that cannot be used",
-                    "Hồ sơ chưa đầy đủ hoặc có giấy tờ không hợp lệ",
-                    code="dossier_incomplete",
-                    problems=problems,
-                )
-            slot = {
-                "key": submit_key(dossier["agency_code"], on),
-                "kind": SLOT_KIND,
-                "day": on.isoformat(),
-                "idempotency_key": idempotency_key,
-                "by": caller.who,
-            }
-            slot["n"] = await ctx.numbers.take(slot["key"], dossier_id, **{k: slot[k] for k in SLOT_FIELDS})
-        elif slot.get("idempotency_key") != idempotency_key:
+        transition(dossier["status"], "submit", "owner")
+        on = ctx.settings.local_today(ctx.clock())
+        disputed = await ctx.disputed.among(dossier.get("document_ids", []))
+        problems = comp.blocking_problems(dossier["components"], on, disputed)
+        if problems:
+            raise Invalid(
+                "the dossier is not complete or uses documents that cannot be used",
+                "Hồ sơ chưa đầy đủ hoặc có giấy tờ không hợp lệ",
+                code="dossier_incomplete",
+                problems=problems,
+            )
+        attempt = {"kind": SLOT_KIND, "day": on.isoformat(), "idempotency_key": idempotency_key, "by": caller.who}
+        # a retry after a crash gets the slot it already holds (possibly of an earlier day)
+        slot = await ctx.numbers.take(submit_key(dossier["agency_code"], on), dossier_id, **attempt)
+        if slot.get("idempotency_key") != idempotency_key:
             raise Conflict(
                 "another submission of this dossier is in progress",
                 "Hồ sơ đang được nộp, vui lòng chờ",
@@ -434,7 +426,8 @@ async def finish_submit(ctx: Context, dossier: dict[str, Any], slot: dict[str, A
         result_delivery=dossier["result_delivery"],
     )
     due = _add_working_days(ctx.settings.local_today(now), dossier.get("processing_days") or 0)
-    changes = {
+    submitted = {
+        **dossier,
         "status": Status.RECEIVED.value,
         "code": code,
         "number": number,
@@ -443,20 +436,15 @@ async def finish_submit(ctx: Context, dossier: dict[str, Any], slot: dict[str, A
         "due_date": due.isoformat(),
         "components": parts,
         "updated_at": now,
+        "history": [*dossier.get("history", []), {"at": now, "by": slot.get("by"), "action": "submit", "code": code}],
     }
-    ok = await ctx.dossiers.update(
-        dossier["_id"],
-        {"status": Status.DRAFT.value},
-        {"$set": changes, "$push": {"history": {"at": now, "by": slot.get("by"), "action": "submit", "code": code}}},
-        [ctx.record(event)],
-    )
+    if not await ctx.dossiers.insert_submitted(submitted, [ctx.record(event)]):
+        current = await ctx.dossiers.get(dossier["_id"])
+        assert current is not None
+        return current
     ctx.wake()
-    if ok:
-        return {**dossier, **changes}
-    current = await ctx.dossiers.get(dossier["_id"])
-    if current is None or current["status"] == Status.DRAFT.value:
-        raise Conflict("the dossier could not be submitted", "Không nộp được hồ sơ, vui lòng thử lại")
-    return current
+    await ctx.dossiers.forget_draft(dossier["_id"])
+    return submitted
 
 
 def _add_working_days(start: date, days: float) -> date:
@@ -478,11 +466,12 @@ async def finish_interrupted(ctx: Context) -> int:
         return 0
     by_holder = {s["holder"]: s for s in slots}
     done = 0
-    for dossier in await ctx.dossiers.find({"_id": {"$in": list(by_holder)}, "status": Status.DRAFT.value}, limit=1000):
-        async with ctx.locks.hold(dossier["_id"]):
-            current = await ctx.dossiers.get(dossier["_id"])
+    unfinished = set(by_holder) - await ctx.dossiers.submitted(list(by_holder))
+    for dossier_id in sorted(unfinished):
+        async with ctx.locks.hold(dossier_id):
+            current = await ctx.dossiers.get(dossier_id)
             if current and current["status"] == Status.DRAFT.value:
-                await finish_submit(ctx, current, by_holder[current["_id"]])
+                await finish_submit(ctx, current, by_holder[dossier_id])
                 done += 1
     return done
 

@@ -247,7 +247,7 @@ async def issue_result(
     now = ctx.clock()
     today = ctx.settings.local_today(now)
     result_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"kho:result:{dossier['_id']}:{result.code}"))
-    number = await ctx.numbers.take(f"{agency.code}:KQ:{today.year}", result_id)
+    number = int((await ctx.numbers.take(f"{agency.code}:KQ:{today.year}", result_id))["n"])
     document_number = f"{number}/{today.year}/{agency.code}"
     pdf = upload or simple_pdf(
         result.name.upper(),

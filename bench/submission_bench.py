@@ -1,0 +1,206 @@
+"""Submission benchmarks, printing numbers:
+
+1. assembling a 10-component dossier (POST /v1/dossiers: the vault's candidates for every component, the
+   draft written): p50/p95 over sequential requests;
+2. 200 concurrent submits to one agency: every dossier code unique and gap-free, p50/p95/max latency.
+
+The submission service runs as its own process against the real local servers. The vault is the one at
+KHO_BENCH_VAULT_URL when given (e.g. a vault loaded by its own bench with 1,000,000 documents, and
+KHO_BENCH_OWNER an owner that has documents there); otherwise a minimal stand-in answering one candidate
+per component is started, so only the submission side is measured (said so in the output).
+
+    uv run python bench/submission_bench.py [--drafts 200] [--assemble 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI, Request
+from kho_platform.processes import ServiceProcess, free_port
+from kho_platform.testing import TestIdentityProvider
+from pymongo import MongoClient
+
+AGENCY = "H21.01"
+PROCEDURE = "9.900010"
+
+
+def ten_component_procedure() -> dict[str, Any]:
+    categories = ["GKS", "GCNKH", "GXNTTHN", "CCCD", "LLTP1", "BSCT", "TLKT", "GCNXD", "CCHNDUOC", "GPLX"]
+    return {
+        "ThuTuc": [
+            {
+                "MaTTHC": PROCEDURE,
+                "TenTTHC": "Thủ tục thử tải: hồ sơ 10 thành phần",
+                "CapThucHien": "commune",
+                "CapCoQuan": ["commune"],
+                "TruongHop": [{"MaTruongHop": "TT", "TenTruongHop": "3 ngày", "ThoiGianGiaiQuyet": 3}],
+                "ThanhPhanHoSo": [
+                    {"MaThanhPhan": f"TP{i:02d}", "TenThanhPhan": f"Thành phần {i}", "MaDanhMucGiayTo": [c]}
+                    for i, c in enumerate(categories, start=1)
+                ],
+                "KetQua": [{"MaKetQua": "KQ.G15.000031", "TenKetQua": "Giấy khai sinh"}],
+            }
+        ]
+    }
+
+
+def stand_in_vault() -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/v1/candidates")
+    async def candidates(request: Request) -> dict[str, Any]:
+        body = await request.json()
+        return {
+            "components": [
+                {
+                    "component_code": c["component_code"],
+                    "candidates": [
+                        {
+                            "document_id": f"{body['owner_id']}-{c['component_code']}",
+                            "document_code": f"{body['owner_id']}.{c['component_code']}",
+                            "name": c["component_code"],
+                            "category_code": (c["category_codes"] or [None])[0],
+                            "document_type": "issued_result",
+                            "store_kind": "agency_issued",
+                            "score": 50,
+                            "reasons": ["stand-in"],
+                        }
+                    ],
+                }
+                for c in body["components"]
+            ]
+        }
+
+    return app
+
+
+def serve_in_thread(app: FastAPI, port: int) -> uvicorn.Server:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    threading.Thread(target=server.run, daemon=True).start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return server
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+
+def owner_number() -> str:
+    return f"0529{uuid.uuid4().int % 10**8:08d}"
+
+
+async def main(args: argparse.Namespace) -> None:
+    run = uuid.uuid4().hex[:8]
+    idp = TestIdentityProvider(Path(tempfile.mkdtemp(prefix="kho-bench-idp-")))
+    vault_url = os.environ.get("KHO_BENCH_VAULT_URL")
+    stand_in = None
+    if not vault_url:
+        port = free_port()
+        stand_in = serve_in_thread(stand_in_vault(), port)
+        vault_url = f"http://127.0.0.1:{port}"
+    database = f"bench{run}_submission"
+    env = {
+        "KHO_ENVIRONMENT": "test",
+        "KHO_KAFKA_TOPIC_PREFIX": f"bench{run}.",
+        "KHO_S3_BUCKET_PREFIX": f"bench{run}-",
+        "KHO_OIDC_JWKS_FILE": str(idp.jwks_file),
+        "KHO_OIDC_ISSUER": idp.issuer,
+        "KHO_OIDC_AUDIENCE": idp.audience,
+        "KHO_MONGO_DATABASE": database,
+        "KHO_VAULT_URL": vault_url,
+        "KHO_LOG_LEVEL": "WARNING",
+    }
+    log = Path(tempfile.gettempdir()) / f"submission-bench-{run}.log"
+    service = ServiceProcess("submission", free_port(), env, log).start()
+    try:
+        service.wait_ready(90)
+        async with httpx.AsyncClient(
+            base_url=service.url, timeout=60, limits=httpx.Limits(max_connections=args.drafts + 10)
+        ) as client:
+            operator = idp.headers(idp.token(subject="bench-operator", actor="operator"))
+            for _ in range(100):
+                if (await client.get("/v1/agencies")).json():
+                    break
+                await asyncio.sleep(0.1)
+            imported = await client.post("/v1/catalogue/import", json=ten_component_procedure(), headers=operator)
+            imported.raise_for_status()
+
+            owner_fixed = os.environ.get("KHO_BENCH_OWNER")
+            body = {"procedure_code": PROCEDURE, "agency_code": AGENCY}
+
+            async def assemble(owner: str) -> tuple[float, dict[str, Any]]:
+                started = time.perf_counter()
+                response = await client.post("/v1/dossiers", json=body, headers=idp.citizen(owner))
+                elapsed = time.perf_counter() - started
+                response.raise_for_status()
+                return elapsed, response.json()
+
+            for _ in range(10):  # warm-up
+                await assemble(owner_fixed or owner_number())
+            timings = []
+            for _ in range(args.assemble):
+                elapsed, draft = await assemble(owner_fixed or owner_number())
+                timings.append(elapsed)
+            attached = sum(1 for c in draft["components"] if c["source"] == "auto_attached")
+            where = f"vault at {vault_url}" if stand_in is None else "a stand-in vault (one candidate per component)"
+            print(f"assemble 10-component dossier against {where}: n={len(timings)}")
+            print(
+                f"  p50={pct(timings, 0.5):.1f} ms  p95={pct(timings, 0.95):.1f} ms  max={max(timings) * 1000:.1f} ms"
+                f"  (last draft: {attached}/10 auto-attached)"
+            )
+
+            owners = [owner_number() for _ in range(args.drafts)]
+            drafts = []
+            for owner in owners:
+                _, draft = await assemble(owner)
+                drafts.append((owner, draft["id"]))
+
+            async def submit(owner: str, dossier_id: str) -> tuple[float, str]:
+                started = time.perf_counter()
+                response = await client.post(
+                    f"/v1/dossiers/{dossier_id}/submit",
+                    headers={**idp.citizen(owner), "Idempotency-Key": f"bench-{dossier_id}"},
+                )
+                elapsed = time.perf_counter() - started
+                response.raise_for_status()
+                return elapsed, str(response.json()["code"])
+
+            wall = time.perf_counter()
+            results = await asyncio.gather(*[submit(o, d) for o, d in drafts])
+            wall = time.perf_counter() - wall
+            latencies = [r[0] for r in results]
+            codes = [r[1] for r in results]
+            numbers = sorted(int(c.rsplit("-", 1)[1]) for c in codes)
+            unique = len(set(codes)) == len(codes)
+            gap_free = numbers == list(range(1, len(numbers) + 1))
+            print(f"{len(drafts)} concurrent submits to {AGENCY}: wall {wall * 1000:.0f} ms")
+            p50, p95, top = pct(latencies, 0.5), pct(latencies, 0.95), max(latencies) * 1000
+            print(f"  p50={p50:.1f} ms  p95={p95:.1f} ms  max={top:.1f} ms")
+            first, last = sorted(codes)[0], sorted(codes)[-1]
+            print(f"  codes unique: {unique}  gap-free 1..{len(numbers)}: {gap_free}  ({first} .. {last})")
+    finally:
+        service.stop()
+        if stand_in is not None:
+            stand_in.should_exit = True
+        MongoClient("mongodb://127.0.0.1:27017/").drop_database(database)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--drafts", type=int, default=200)
+    parser.add_argument("--assemble", type=int, default=200)
+    asyncio.run(main(parser.parse_args()))
