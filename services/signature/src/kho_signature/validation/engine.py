@@ -59,7 +59,7 @@ from pyhanko_certvalidator.revinfo.archival import CRLContainer, OCSPContainer
 
 from kho_signature.revocation import RevocationSnapshot
 from kho_signature.trust import AnchorSet, Policy, TrustStore
-from kho_signature.validation import messages
+from kho_signature.validation import fastpdf, messages
 from kho_signature.validation.report import (
     CertificateInfo,
     Message,
@@ -73,6 +73,8 @@ from kho_signature.validation.report import (
 # the report carries the same information.
 for _name in ("pyhanko.sign.validation", "pyhanko_certvalidator", "pyhanko.sign.diff_analysis"):
     logging.getLogger(_name).setLevel(logging.CRITICAL)
+
+fastpdf.install()
 
 ACCEPTED_LATER_CHANGES = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING)
 KEY_USAGE = KeyUsageConstraints(key_usage={"non_repudiation", "digital_signature"}, match_all_key_usages=False)
@@ -225,10 +227,6 @@ def _sub_name(sub: AdESSubIndic) -> str | None:
     return None if isinstance(sub, AdESPassed) else str(getattr(sub, "name", sub))
 
 
-def _doc_timestamps_after(reader: PdfFileReader, sig: EmbeddedPdfSignature) -> list[EmbeddedPdfSignature]:
-    return [ts for ts in reader.embedded_timestamp_signatures if ts.signed_revision > sig.signed_revision]
-
-
 def _has_dss(reader: PdfFileReader) -> bool:
     return "/DSS" in reader.root
 
@@ -301,7 +299,9 @@ async def async_validate(
         pages = int(reader.root["/Pages"]["/Count"])
         if pages > limits.max_pages or pages < 0:
             raise _Format("too_many_pages", f"{pages} pages")
-        sigs = reader.embedded_regular_signatures
+        all_sigs = reader.embedded_signatures
+        sigs = [s for s in all_sigs if s.sig_object_type == "/Sig"]
+        doc_timestamps = [s for s in all_sigs if s.sig_object_type == "/DocTimeStamp"]
     except _Format as exc:
         report = _failure(pdf, policy, exc.code, "FORMAT_FAILURE", Indication.TOTAL_FAILED, None, now, exc.detail)
         return report, etsi_xml.minimal_report(report)
@@ -329,7 +329,7 @@ async def async_validate(
     dss = _has_dss(reader)
     for sig in sigs:
         report, ades_result, missing_cert = await _validate_signature(
-            sig, reader, spec, context.trust, timing, dss
+            sig, reader, spec, context.trust, timing, dss, doc_timestamps
         )
         results.append(report)
         if ades_result is not None:
@@ -371,6 +371,7 @@ async def _validate_signature(
     trust: TrustStore,
     timing: ValidationTimingInfo,
     dss: bool,
+    doc_timestamps: list[EmbeddedPdfSignature],
 ) -> tuple[SignatureReport, Any, str | None]:
     base: dict[str, Any] = {"field_name": _safe(lambda: sig.field_name)}
     try:
@@ -382,7 +383,7 @@ async def _validate_signature(
     base["signing_time"] = _safe(lambda: sig.self_reported_timestamp)
     docmdp = _safe(lambda: sig.docmdp_level)
     base["certification"] = docmdp.name if isinstance(docmdp, MDPPerm) else None
-    doc_ts = bool(_doc_timestamps_after(reader, sig))
+    doc_ts = any(ts.signed_revision > sig.signed_revision for ts in doc_timestamps)
     base["level"] = _level(sig, reader, dss, doc_ts)
 
     # 1. coverage and modifications
