@@ -21,10 +21,6 @@ from pathlib import Path
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko_certvalidator import ValidationContext
-
 from kho_signature.revocation import RevocationCache, RevocationSnapshot
 from kho_signature.signing.signer import SignatureOptions, async_sign_pdf
 from kho_signature.signing.stamp import StampText
@@ -33,11 +29,14 @@ from kho_signature.testing.signing import async_sign_as
 from kho_signature.trust import TrustStore
 from kho_signature.validation.engine import EngineContext, Limits, validate
 from kho_signature.validation.pool import ValidationPool, WorkerConfig
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
 
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def ms(v: float) -> str:

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
-
 from kho_signature.revocation import RevocationSnapshot
 from kho_signature.signing.signer import SigningMaterial
 from kho_signature.testing import build_test_pki, make_pdf, material_for

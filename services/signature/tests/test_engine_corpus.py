@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-
 from kho_contracts.common import Indication
 from kho_signature.revocation import RevocationSnapshot
 from kho_signature.signing.signer import SigningMaterial
@@ -21,7 +20,7 @@ from kho_signature.validation.report import ValidationReport
 
 from .conftest import days_ago
 
-P, F, I = Indication.TOTAL_PASSED, Indication.TOTAL_FAILED, Indication.INDETERMINATE
+P, F, U = Indication.TOTAL_PASSED, Indication.TOTAL_FAILED, Indication.INDETERMINATE
 GOV, ANY = "government-result", "any-qualified"
 
 
@@ -73,22 +72,23 @@ CASES: dict[str, Case] = {
     "two-signatures": Case(two_signatures, GOV, P, None, "B-LT"),
     "public-ca-any": Case(signed("pub-company", "B-LT"), ANY, P, None, "B-LT"),
     # revocation unknown: never silently passed
-    "B-T-no-revocation-data": Case(signed("gov-agency", "B-T"), GOV, I, "TRY_LATER", "B-T", revocation="empty"),
+    "B-T-no-revocation-data": Case(signed("gov-agency", "B-T"), GOV, U, "TRY_LATER", "B-T", revocation="empty"),
     # signers
-    "public-ca-under-government-policy": Case(signed("pub-company", "B-LT"), GOV, I, "NO_CERTIFICATE_CHAIN_FOUND"),
+    "public-ca-under-government-policy": Case(signed("pub-company", "B-LT"), GOV, U, "NO_CERTIFICATE_CHAIN_FOUND"),
     "expired": Case(signed("gov-expired", "B-T"), GOV, F, "EXPIRED"),
     "not-yet-valid": Case(signed("gov-not-yet-valid", "B-T"), GOV, F, "NOT_YET_VALID"),
     "revoked-before-signing": Case(signed("gov-revoked-before", "B-T"), GOV, F, "REVOKED"),
-    "revoked-before-signing-no-timestamp": Case(signed("gov-revoked-before", "B-B"), GOV, I, "REVOKED_NO_POE"),
+    "revoked-before-signing-no-timestamp": Case(signed("gov-revoked-before", "B-B"), GOV, U, "REVOKED_NO_POE"),
     "revoked-after-signing": Case(signed("gov-revoked-after", "B-T", timestamp_at=days_ago(20)), GOV, P, None),
-    "wrong-key-usage": Case(signed("gov-wrong-ku", "B-T"), GOV, I, "CHAIN_CONSTRAINTS_FAILURE"),
-    "untrusted-root": Case(signed("rogue", "B-T"), ANY, I, "NO_CERTIFICATE_CHAIN_FOUND"),
-    "self-signed": Case(signed("self-signed", "B-T"), ANY, I, "NO_CERTIFICATE_CHAIN_FOUND"),
+    "wrong-key-usage": Case(signed("gov-wrong-ku", "B-T"), GOV, U, "CHAIN_CONSTRAINTS_FAILURE"),
+    "untrusted-root": Case(signed("rogue", "B-T"), ANY, U, "NO_CERTIFICATE_CHAIN_FOUND"),
+    "self-signed": Case(signed("self-signed", "B-T"), ANY, U, "NO_CERTIFICATE_CHAIN_FOUND"),
     # attacks and broken files
     "content-changed-after-signing": Case(
         then(signed("gov-agency", "B-T"), corpus.change_content_after_signing), GOV, F, "FORMAT_FAILURE"),
     "content-changed-after-certifying": Case(
-        then(signed("gov-agency", "B-LT", certify=True), corpus.change_content_after_signing), GOV, F, "FORMAT_FAILURE"),
+        then(signed("gov-agency", "B-LT", certify=True), corpus.change_content_after_signing),
+        GOV, F, "FORMAT_FAILURE"),
     "annotation-over-content": Case(
         then(signed("gov-agency", "B-T"), corpus.annotate_over_content), GOV, F, "FORMAT_FAILURE"),
     "signature-not-covering-file": Case(partial_coverage, GOV, F, "FORMAT_FAILURE"),
@@ -178,8 +178,9 @@ def test_xml_report_carries_the_final_verdict(corpus_files: dict[str, bytes], tr
     assert "total-passed" in xml and "<vr:SignatureValidationObjects>" in xml
 
 
-def test_any_single_byte_change_in_signed_range_fails(corpus_files: dict[str, bytes], trust: TrustStore,
-                                                      engine_context: EngineContext, cached: RevocationSnapshot) -> None:
+def test_any_single_byte_change_in_signed_range_fails(
+    corpus_files: dict[str, bytes], trust: TrustStore, engine_context: EngineContext, cached: RevocationSnapshot
+) -> None:
     data = bytearray(corpus_files["valid-B-T"])
     pos = data.index(b"/MediaBox [0 0 595 842]") + len("/MediaBox [0 0 59")
     data[pos] = ord("6")

@@ -17,8 +17,6 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi.testclient import TestClient
-from minio import Minio
-
 from kho_contracts import decode, encode, new_envelope
 from kho_contracts.common import DocumentType, Indication, ObjectRef
 from kho_contracts.events import DocumentUploaded, SignatureRejected, SignatureVerified
@@ -26,13 +24,14 @@ from kho_contracts.topics import SIGNATURE_VERDICTS
 from kho_platform.testing import TestIdentityProvider
 from kho_signature.app import create_app
 from kho_signature.deps import SignatureService
+from kho_signature.revocation import RevocationSnapshot
 from kho_signature.settings import SignatureSettings
 from kho_signature.testing import make_pdf
 from kho_signature.testing.http import PkiServer
 from kho_signature.testing.pki import TestPki
 from kho_signature.trust import TrustStore
 from kho_signature.validation.engine import EngineContext, validate
-from kho_signature.revocation import RevocationSnapshot
+from minio import Minio
 
 from .test_engine_corpus import CASES, corpus_files  # noqa: F401  (the session-scoped corpus)
 
@@ -169,7 +168,7 @@ def test_try_later_then_refresher_then_passed(client: TestClient, service: Signa
                                               corpus_files: dict[str, bytes], idp: TestIdentityProvider,  # noqa: F811
                                               pki: TestPki, tmp_path: Path) -> None:
     # a fresh cache: the B-T file has no revocation data of its own
-    from kho_signature.revocation import RevocationCache, Refresher
+    from kho_signature.revocation import Refresher, RevocationCache
 
     cache = RevocationCache(tmp_path / "cache")
     trust = TrustStore.from_files([pki.government_anchors], [pki.public_anchors], [pki.intermediates])

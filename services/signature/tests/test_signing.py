@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-
 from kho_contracts.common import Indication
 from kho_signature.revocation import RevocationSnapshot
 from kho_signature.signing.keys import KeyProfile, KeyRing
@@ -47,7 +46,7 @@ def test_certified_copy_validates_and_fails_after_any_change(
     cached: RevocationSnapshot,
 ) -> None:
     signed = sign(make_pdf(5), p12_ring, "certified-copy", material)
-    report, xml = validate(signed, trust.policy("government-result"), engine_context, RevocationSnapshot("none"))
+    report, _ = validate(signed, trust.policy("government-result"), engine_context, RevocationSnapshot("none"))
     assert report.indication == Indication.TOTAL_PASSED, report.message_en
     sig = report.signatures[0]
     assert sig.level == "B-LT" and sig.certification == "NO_CHANGES"

@@ -18,11 +18,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
-
 from kho_platform.auth import CurrentPrincipal, Principal
 from kho_platform.errors import ApiError, not_found
 from kho_platform.service import runtime_of
+from pydantic import BaseModel, Field, ValidationError
+
 from kho_signature.deps import REPORTS_BUCKET, SIGNED_BUCKET, VALIDATIONS, SignatureService
 from kho_signature.signing.keys import KeyError_
 from kho_signature.signing.signer import SignatureOptions, SigningError
@@ -75,7 +75,8 @@ async def create_validation(request: Request, principal: CurrentPrincipal) -> JS
         try:
             ref = ObjectReference.model_validate_json(await request.body())
         except ValidationError as exc:
-            raise ApiError(422, "validation_error", str(exc.errors()[0]["msg"]), "Dữ liệu gửi lên không hợp lệ") from exc
+            raise ApiError(422, "validation_error", str(exc.errors()[0]["msg"]),
+                           "Dữ liệu gửi lên không hợp lệ") from exc
         policy = ref.policy
         _check_policy(policy)
         try:

@@ -7,9 +7,9 @@ import asyncio
 from typing import Any
 
 from fastapi import FastAPI
-
 from kho_contracts.events import SignatureRejected, SignatureVerified
 from kho_platform.service import Runtime, ServiceDefinition, create_service_app
+
 from kho_signature.api import router
 from kho_signature.consumers import verdicts
 from kho_signature.deps import INDEXES, REPORTS_BUCKET, SIGNED_BUCKET, VALIDATIONS, SignatureService

@@ -9,6 +9,7 @@ from kho_contracts.common import Indication
 from kho_contracts.events import DocumentUploaded, SignatureRejected, SignatureVerified
 from kho_platform.consumer import Delivery, Subscription
 from kho_platform.logging import get_logger
+
 from kho_signature.deps import VALIDATIONS, SignatureService, validation_id_for, xml_key
 from kho_signature.trust import DEFAULT_POLICIES, Policy
 from kho_signature.validation.engine import failure_report

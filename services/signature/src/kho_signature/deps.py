@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
-from pymongo import ASCENDING, IndexModel
-from pymongo.errors import DuplicateKeyError
-
 from kho_platform.logging import get_logger
 from kho_platform.mongo import CollectionIndexes, Document
 from kho_platform.outbox import new_document_with_events
 from kho_platform.service import Runtime
-from kho_signature.revocation import RevocationCache, Refresher
+from pymongo import ASCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from kho_signature.revocation import Refresher, RevocationCache
 from kho_signature.settings import SignatureSettings
 from kho_signature.signing.keys import KeyRing
 from kho_signature.signing.signer import Level, SignatureOptions, SigningMaterial, async_sign_pdf
@@ -83,7 +83,8 @@ class SignatureService:
         report, xml = await self.validate(pdf, policy)
         if report.sub_indication == "TRY_LATER" and report.missing_revocation:
             try:
-                await asyncio.wait_for(self.refresher.refresh_once(), timeout=self.settings.signature_fetch_timeout_seconds * 2)
+                await asyncio.wait_for(self.refresher.refresh_once(),
+                                       timeout=self.settings.signature_fetch_timeout_seconds * 2)
             except Exception as exc:
                 log.warning("on-demand revocation refresh failed", error=f"{type(exc).__name__}: {exc}")
             report, xml = await self.validate(pdf, policy)

@@ -21,6 +21,7 @@ that worker processes reload only when something changed).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import threading
@@ -241,7 +242,5 @@ class Refresher:
                 await self.refresh_once()
             except Exception as exc:  # keep the loop alive; the cache keeps its previous data
                 log.warning("revocation refresh failed", error=f"{type(exc).__name__}: {exc}")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
-            except TimeoutError:
-                pass

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from kho_platform.settings import PlatformSettings
 from pydantic import Field
 
-from kho_platform.settings import PlatformSettings
 from kho_signature.revocation import parse_rewrites
 from kho_signature.signing.keys import KeyProfile
 from kho_signature.validation.engine import Limits

@@ -94,7 +94,7 @@ def load_key(name: str, profile: KeyProfile) -> LoadedKey:
         if not profile.path:
             raise KeyError_(f"key profile {name}: path is required for pkcs12")
         password = _secret(profile.password_file, profile.password_env)
-        signer = signers.SimpleSigner.load_pkcs12(profile.path, passphrase=password.encode() if password else None)
+        signer = signers.SimpleSigner.load_pkcs12(profile.path, passphrase=password.encode() if password else None)  # type: ignore[no-untyped-call]
         if signer is None or signer.signing_cert is None:
             raise KeyError_(f"key profile {name}: cannot read the PKCS#12 file")
         chain = [signer.signing_cert, *[c for c in signer.cert_registry if c != signer.signing_cert]]

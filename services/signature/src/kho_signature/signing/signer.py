@@ -129,7 +129,7 @@ async def async_sign_pdf(
         try:
             from pyhanko.pdf_utils.misc import get_and_apply  # noqa: F401
 
-            page_obj = reader.find_page_for_modification(page)[0]
+            page_obj = reader.find_page_for_modification(page)[0]  # type: ignore[no-untyped-call]
             box = page_obj.get("/MediaBox") or media.get("/MediaBox")
             if box is not None:
                 width = float(box[2]) - float(box[0])

@@ -27,7 +27,7 @@ def change_content_after_signing(signed: bytes, text: str = "NOI DUNG DA BI SUA"
     page["/Contents"] = writer.add_object(stream)
     writer.update_container(page)
     out = io.BytesIO()
-    writer.write(out)
+    writer.write(out)  # type: ignore[no-untyped-call]
     return out.getvalue()
 
 
@@ -38,14 +38,14 @@ def annotate_over_content(signed: bytes) -> bytes:
     appearance = generic.StreamObject(
         {generic.NameObject("/Type"): generic.NameObject("/XObject"),
          generic.NameObject("/Subtype"): generic.NameObject("/Form"),
-         generic.NameObject("/BBox"): generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 500, 80)])},
+         generic.NameObject("/BBox"): generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 500, 80)])},  # type: ignore[no-untyped-call]
         stream_data=b"1 1 1 rg 0 0 500 80 re f 0 0 0 rg BT /Helv 16 Tf 10 30 Td (DA SUA) Tj ET",
     )
-    annot = generic.DictionaryObject({
+    annot = generic.DictionaryObject({  # type: ignore[no-untyped-call]
         generic.NameObject("/Type"): generic.NameObject("/Annot"),
         generic.NameObject("/Subtype"): generic.NameObject("/Square"),
-        generic.NameObject("/Rect"): generic.ArrayObject([generic.NumberObject(v) for v in (60, 700, 560, 780)]),
-        generic.NameObject("/AP"): generic.DictionaryObject({generic.NameObject("/N"): writer.add_object(appearance)}),
+        generic.NameObject("/Rect"): generic.ArrayObject([generic.NumberObject(v) for v in (60, 700, 560, 780)]),  # type: ignore[no-untyped-call]
+        generic.NameObject("/AP"): generic.DictionaryObject({generic.NameObject("/N"): writer.add_object(appearance)}),  # type: ignore[no-untyped-call]
     })
     annots = page.get("/Annots")
     new = generic.ArrayObject(list(annots) if annots is not None else [])
@@ -53,7 +53,7 @@ def annotate_over_content(signed: bytes) -> bytes:
     page["/Annots"] = new
     writer.update_container(page)
     out = io.BytesIO()
-    writer.write(out)
+    writer.write(out)  # type: ignore[no-untyped-call]
     return out.getvalue()
 
 
@@ -108,15 +108,15 @@ async def resign_partial_coverage(signed: bytes, signer: signers.Signer, uncover
     hole = c - b - 2
     if len(value) > hole:
         raise ValueError("signature does not fit")
-    return data[: b + 1] + value + b"0" * (hole - len(value)) + data[c - 1:]
+    return data[: b + 1] + value + b"0" * (hole - len(value)) + data[c - 1:]  # type: ignore[no-any-return]
 
 
-def encrypt(pdf: bytes, user_password: str = "khach") -> bytes:
+def encrypt(pdf: bytes, user_password: str = "khach") -> bytes:  # noqa: S107  (a test file)
     """The file encrypted with AES-256 and a user password (cannot be opened without it)."""
     writer = copy_into_new_writer(PdfFileReader(io.BytesIO(pdf)))
-    writer.encrypt("chu-so-huu", user_password)
+    writer.encrypt("chu-so-huu", user_password)  # type: ignore[no-untyped-call]
     out = io.BytesIO()
-    writer.write(out)
+    writer.write(out)  # type: ignore[no-untyped-call]
     return out.getvalue()
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+from pyhanko.sign import signers
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
 from kho_signature.revocation import RevocationSnapshot
 from kho_signature.signing.signer import Level, SignatureOptions, SigningMaterial, async_sign_pdf
 from kho_signature.signing.stamp import StampText
 from kho_signature.testing.pki import TestPki
-from pyhanko.sign import signers
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 
 def signer_for(pki: TestPki, label: str) -> signers.SimpleSigner:
@@ -20,7 +21,7 @@ def signer_for(pki: TestPki, label: str) -> signers.SimpleSigner:
     return signers.SimpleSigner(
         signing_cert=chain[0],
         signing_key=pki.private_key(label),
-        cert_registry=SimpleCertificateStore.from_certs(chain[1:-1] or []),
+        cert_registry=SimpleCertificateStore.from_certs(chain[1:-1] or []),  # type: ignore[no-untyped-call]
     )
 
 

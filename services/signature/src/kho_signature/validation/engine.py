@@ -66,7 +66,6 @@ from kho_signature.validation.report import (
     SignatureReport,
     SignerInfo,
     ValidationReport,
-    worst,
 )
 
 # pyHanko logs every failed check with a traceback (and a warning per B-LT file without document timestamp);
@@ -328,10 +327,10 @@ async def async_validate(
     missing: list[str] = []
     dss = _has_dss(reader)
     for sig in sigs:
-        report, ades_result, missing_cert = await _validate_signature(
+        sig_report, ades_result, missing_cert = await _validate_signature(
             sig, reader, spec, context.trust, timing, dss, doc_timestamps
         )
-        results.append(report)
+        results.append(sig_report)
         if ades_result is not None:
             xml_parts.append((sig, ades_result))
         if missing_cert is not None:
@@ -339,14 +338,12 @@ async def async_validate(
 
     overall = Indication.TOTAL_PASSED
     sub: str | None = None
-    if policy.require_all_signatures:
-        for r in results:
-            if worst(overall, r.indication) != overall or (overall == r.indication and sub is None):
-                if r.indication != Indication.TOTAL_PASSED:
-                    overall, sub = r.indication, r.sub_indication
-    else:
-        best = min(results, key=lambda r: {Indication.TOTAL_PASSED: 0, Indication.INDETERMINATE: 1}.get(r.indication, 2))
-        overall, sub = best.indication, best.sub_indication
+    rank = {Indication.TOTAL_PASSED: 0, Indication.INDETERMINATE: 1, Indication.TOTAL_FAILED: 2}
+    # every signature must pass: the worst one decides (the first of equals); else the best one does
+    decisive = (max(results, key=lambda r: rank[r.indication]) if policy.require_all_signatures
+                else min(results, key=lambda r: rank[r.indication]))
+    if decisive.indication != Indication.TOTAL_PASSED:
+        overall, sub = decisive.indication, decisive.sub_indication
     if overall == Indication.INDETERMINATE and policy.accept_indeterminate:
         overall = Indication.TOTAL_PASSED
     failing = next((r for r in results if r.indication == overall and r.sub_indication == sub), None)
@@ -392,7 +389,7 @@ async def _validate_signature(
         base["coverage"] = coverage.name
         if coverage not in (SignatureCoverageLevel.ENTIRE_FILE, SignatureCoverageLevel.ENTIRE_REVISION):
             return _sig_failure(base, "coverage", coverage.name), None, None
-        sig.compute_integrity_info(diff_policy=DEFAULT_DIFF_POLICY,
+        sig.compute_integrity_info(diff_policy=DEFAULT_DIFF_POLICY,  # type: ignore[no-untyped-call]
                                    skip_diff=coverage == SignatureCoverageLevel.ENTIRE_FILE)
         integrity = sig.summarise_integrity_info()
     except Exception as exc:
@@ -479,7 +476,8 @@ async def _validate_signature(
 
     path = getattr(status, "validation_path", None) if status is not None else None
     chain_certs = (list(reversed(list(path.iter_certs(include_root=True)))) if path is not None
-                   else _chain_by_name(signer_cert, [*trust.intermediates, *trust.all_roots(), *sig.other_embedded_certs]))
+                   else _chain_by_name(signer_cert,
+                                       [*trust.intermediates, *trust.all_roots(), *sig.other_embedded_certs]))
     chain = [cert_info(c, trust) for c in chain_certs]
     anchor = next((c.anchor_set for c in reversed(chain) if c.anchor_set), None)
     vi, en = messages.message(code or "OK")
@@ -488,8 +486,7 @@ async def _validate_signature(
         other = AnchorSet(anchor)
         details.append(Message(
             code="other_anchor_set",
-            vi=("Chứng thư số do tổ chức cung cấp dịch vụ chứng thực công cộng cấp, không phải Ban Cơ yếu Chính phủ."
-                if other == AnchorSet.PUBLIC else "Chứng thư số do Ban Cơ yếu Chính phủ cấp, không thuộc danh sách được chấp nhận."),
+            vi=(_VI_PUBLIC_NOT_GOVERNMENT if other == AnchorSet.PUBLIC else _VI_GOVERNMENT_NOT_ACCEPTED),
             en=f"The chain ends at a root of the {other.value} set, which this policy does not accept.",
         ))
     if result.failure_msg and indication != Indication.TOTAL_PASSED:
@@ -509,6 +506,11 @@ def _bytes_after_last_revision(pdf: bytes) -> bool:
     start = pdf.rfind(b"startxref")
     eof = pdf.find(b"%%EOF", start)
     return start < 0 or eof < 0 or bool(pdf[eof + 5:].strip())
+
+
+_VI_PUBLIC_NOT_GOVERNMENT = (
+    "Chứng thư số do tổ chức cung cấp dịch vụ chứng thực công cộng cấp, không phải Ban Cơ yếu Chính phủ.")
+_VI_GOVERNMENT_NOT_ACCEPTED = "Chứng thư số do Ban Cơ yếu Chính phủ cấp, không thuộc danh sách được chấp nhận."
 
 
 def _is_last_revision(reader: PdfFileReader, sig: EmbeddedPdfSignature) -> bool:

@@ -18,6 +18,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
+from kho_contracts.common import Indication
 from lxml import etree
 from pyhanko.sign.validation.ades import (
     AdESLTAValidationResult,
@@ -28,7 +29,6 @@ from pyhanko.sign.validation.ades import (
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko_certvalidator.ltv.poe import ValidationObject, ValidationObjectType
 
-from kho_contracts.common import Indication
 from kho_signature.validation.report import ValidationReport
 
 VR = "http://uri.etsi.org/19102/v1.2.1#"
@@ -124,7 +124,7 @@ def full_report(report: ValidationReport, parts: list[tuple[EmbeddedPdfSignature
         listing = _el(root, VR, "SignatureValidationObjects")
         for ident, vo in objects.items():
             node = _el(listing, VR, "ValidationObject", id=ident)
-            _el(node, VR, "ObjectType", vo.object_type.urn())
+            _el(node, VR, "ObjectType", vo.object_type.urn())  # type: ignore[no-untyped-call]
             data = derive_validation_object_binary_data(vo)
             if data:
                 rep = _el(node, VR, "ValidationObjectRepresentation")

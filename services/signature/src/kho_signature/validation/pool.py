@@ -24,6 +24,7 @@ from typing import Any
 
 from kho_contracts.common import Indication
 from kho_platform.logging import get_logger
+
 from kho_signature.validation.engine import Limits
 from kho_signature.validation.report import ValidationReport
 
@@ -144,8 +145,8 @@ class ValidationPool:
             return ("crashed", None, None)
 
     async def validate(self, pdf: bytes, policy: str) -> tuple[ValidationReport, str]:
-        from kho_signature.validation import engine, etsi_xml
         from kho_signature.trust import DEFAULT_POLICIES, Policy
+        from kho_signature.validation import engine, etsi_xml
 
         if policy not in DEFAULT_POLICIES:
             raise LookupError(policy)
