@@ -24,6 +24,9 @@ class SubmissionSettings(PlatformSettings):
     result_signing_profile: str = "result"
     certified_copy_signing_profile: str = "certified-copy"
     certification_book_code: str = "SCTĐT/BS"
+    signature_level: str = Field(
+        default="", description="PAdES level asked of the signature service; empty: its default"
+    )
 
     @property
     def local_zone(self) -> timezone:

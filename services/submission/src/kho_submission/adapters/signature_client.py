@@ -21,6 +21,7 @@ class SignRequest:
     heading: str = ""
     lines: tuple[str, ...] = field(default_factory=tuple)
     filename: str = "document.pdf"
+    level: str | None = None
 
 
 class SignaturePort(Protocol):
@@ -44,6 +45,8 @@ class HttpSignatureClient:
         }
         if request.location:
             data["location"] = request.location
+        if request.level:
+            data["level"] = request.level
         try:
             response = await self._client.post(
                 "/v1/signatures",

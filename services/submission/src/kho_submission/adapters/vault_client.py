@@ -31,7 +31,8 @@ class Upload:
     content_type: str = "application/pdf"
     category_code: str | None = None
     procedure_code: str | None = None
-    dossier_code: str | None = None
+    dossier_id: str | None = None
+    component_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ class HttpVaultClient:
             "name": upload.name,
             "category_code": upload.category_code,
             "procedure_code": upload.procedure_code,
-            "dossier_code": upload.dossier_code,
+            "dossier_id": upload.dossier_id,
+            "component_code": upload.component_code,
         }
         response = await self._send(
             "vault upload",

@@ -152,6 +152,7 @@ async def decide(
                 heading="BẢN SAO ĐIỆN TỬ ĐƯỢC CHỨNG THỰC TỪ BẢN CHÍNH",
                 lines=statement,
                 filename=f"{certification_id}.pdf",
+                level=ctx.settings.signature_level or None,
             ),
         )
         ref = await ctx.files.put(f"certified/{certification_id}.pdf", signed)

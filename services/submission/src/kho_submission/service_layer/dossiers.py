@@ -291,7 +291,8 @@ async def upload_component(
             content_type=content_type,
             category_code=spec.category_codes[0] if spec.category_codes else None,
             procedure_code=dossier["procedure_code"],
-            dossier_code=dossier["code"] if dossier["status"] != Status.DRAFT.value else None,
+            dossier_id=dossier["_id"] if dossier["status"] != Status.DRAFT.value else None,
+            component_code=code,
         ),
     )
     source = comp.Source.DIGITIZED if document_type == DocumentType.DIGITIZED_COMPONENT else comp.Source.UPLOADED

@@ -248,7 +248,7 @@ async def issue_result(
     today = ctx.settings.local_today(now)
     result_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"kho:result:{dossier['_id']}:{result.code}"))
     number = int((await ctx.numbers.take(f"{agency.code}:KQ:{today.year}", result_id))["n"])
-    document_number = f"{number}/{today.year}/{agency.code}"
+    document_number = f"{number:04d}/{today.year}"
     pdf = upload or simple_pdf(
         result.name.upper(),
         [
@@ -272,6 +272,7 @@ async def issue_result(
             heading=agency.name.upper(),
             lines=(f"Số: {document_number}", f"Ngày: {today:%d/%m/%Y}"),
             filename=f"{result_id}.pdf",
+            level=ctx.settings.signature_level or None,
         ),
     )
     ref = await ctx.files.put(f"results/{dossier['_id']}/{result_id}.pdf", signed)
