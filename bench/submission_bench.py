@@ -28,7 +28,9 @@ import httpx
 import uvicorn
 from fastapi import FastAPI, Request
 from kho_platform.processes import ServiceProcess, free_port
+from kho_platform.settings import DEV_S3_ACCESS_KEY, DEV_S3_SECRET_KEY
 from kho_platform.testing import TestIdentityProvider
+from minio import Minio
 from pymongo import MongoClient
 
 AGENCY = "H21.01"
@@ -197,6 +199,12 @@ async def main(args: argparse.Namespace) -> None:
         if stand_in is not None:
             stand_in.should_exit = True
         MongoClient("mongodb://127.0.0.1:27017/").drop_database(database)
+        s3 = Minio("127.0.0.1:8333", access_key=DEV_S3_ACCESS_KEY, secret_key=DEV_S3_SECRET_KEY, secure=False)
+        bucket = f"bench{run}-submission-files"
+        if s3.bucket_exists(bucket):
+            for item in s3.list_objects(bucket, recursive=True):
+                s3.remove_object(bucket, item.object_name)
+            s3.remove_bucket(bucket)
 
 
 if __name__ == "__main__":

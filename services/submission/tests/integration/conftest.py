@@ -52,3 +52,13 @@ async def service(settings_values: Callable[..., dict[str, Any]]) -> AsyncIterat
         async with httpx.AsyncClient(transport=transport, base_url="http://submission") as client:
             yield Running(app, client, vault, signature)
         await runtime.mongo.drop_database(runtime.db.name)
+        await asyncio.to_thread(remove_buckets, runtime.s3, list(runtime.buckets.values()))
+
+
+def remove_buckets(s3: Any, buckets: list[str]) -> None:
+    """Each bucket takes volumes on the shared local S3 server: give them back after the run."""
+    for bucket in buckets:
+        if s3.bucket_exists(bucket):
+            for item in s3.list_objects(bucket, recursive=True):
+                s3.remove_object(bucket, item.object_name)
+            s3.remove_bucket(bucket)
