@@ -94,6 +94,7 @@ class Dispatcher:
         self.instance_id = instance_id
         self._sleep = sleep
         self._alive = asyncio.Event()
+        self._first_beat = asyncio.Lock()
         self._dlq = f"{settings.kafka_topic_prefix}{dead_letter_topic(settings.service_name)}"
 
     # --- heartbeat -------------------------------------------------------------------------------
@@ -118,11 +119,15 @@ class Dispatcher:
 
     async def handle(self, delivery: Delivery) -> None:
         if not self._alive.is_set():
-            await self.beat()  # our claims must never look abandoned
+            async with self._first_beat:  # our claims must never look abandoned
+                if not self._alive.is_set():
+                    await self.beat()
         notices = notices_for(delivery.event)
         ids = [notification_id(delivery.envelope.id, n.recipient) for n in notices]
-        await asyncio.gather(*(self._notify(delivery, n, nid) for n, nid in zip(notices, ids, strict=True)))
-        await self.store.record_handled(delivery.envelope.id, delivery.envelope.type, ids)
+        await asyncio.gather(
+            self.store.record_handled(delivery.envelope.id, delivery.envelope.type, ids),
+            *(self._notify(delivery, n, nid) for n, nid in zip(notices, ids, strict=True)),
+        )
 
     async def _notify(self, delivery: Delivery, notice: Notice, nid: str) -> None:
         profile = await self.recipients.profile(notice.recipient)
@@ -143,8 +148,9 @@ class Dispatcher:
             stored = await self.store.notification(nid)
             if stored is not None:
                 plan = [Channel(c) for c in stored["channels"] if c != Channel.INAPP.value]
-        await self._in_app(delivery, notice, nid, fresh)
-        await self._external(delivery, notice, nid, profile, plan, fresh)
+        await asyncio.gather(
+            self._in_app(delivery, notice, nid, fresh), self._external(delivery, notice, nid, profile, plan, fresh)
+        )
 
     async def _in_app(self, delivery: Delivery, notice: Notice, nid: str, fresh: bool) -> None:
         did = delivery_id(nid, Channel.INAPP)

@@ -19,6 +19,7 @@ from typing import Any
 from kho_platform.mongo import CollectionIndexes, Document
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from kho_notify.adapters.batching import BatchInserter
 
@@ -96,7 +97,11 @@ class DeliveryStore:
 
     # --- replicas' heartbeats -----------------------------------------------------------------------
     async def heartbeat(self, instance_id: str) -> None:
-        await self.instances.update_one({"_id": instance_id}, {"$set": {"seen_at": datetime.now(UTC)}}, upsert=True)
+        update = {"$set": {"seen_at": datetime.now(UTC)}}
+        try:
+            await self.instances.update_one({"_id": instance_id}, update, upsert=True)
+        except DuplicateKeyError:  # two first beats raced to insert it: it exists now
+            await self.instances.update_one({"_id": instance_id}, update)
 
     async def is_alive(self, instance_id: str, dead_after: float) -> bool:
         found = await self.instances.find_one({"_id": instance_id})

@@ -1,0 +1,207 @@
+"""Benchmark of the notify service against the real Kafka and FerretDB and the local provider stand-ins.
+
+    uv run python bench/notify_bench.py [--rate 500] [--seconds 20] [--skip-restart]
+
+Phase 1 (steady): DossierAccepted events at --rate a second for --seconds, each for a citizen who prefers Zalo
+(one ZNS call and one in-app message per event). Prints the provider-side throughput, the latency from the
+event's time to the provider call (p50/p95/p99), duplicates and losses.
+
+Phase 2 (restart): the same load for citizens who prefer SMS; the service is killed (SIGKILL) a third of the
+way in and started again. Prints losses, duplicates accepted by the gateway, and the in-doubt resends the
+gateway refused as repeated RequestIds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from kho_contracts import encode, new_envelope
+from kho_contracts.events import DossierAccepted
+from kho_notify.domain.ids import delivery_id, notification_id
+from kho_notify.testing.providers import ProviderServer, all_zalo_templates
+from kho_platform.processes import ServiceProcess, free_port
+from pymongo import MongoClient
+
+KAFKA = "127.0.0.1:9092"
+
+
+def citizens(count: int, offset: int) -> list[tuple[str, str]]:
+    return [(f"0529{(offset + n):08d}", f"849{(offset + n):08d}") for n in range(count)]
+
+
+def event_for(owner: str) -> DossierAccepted:
+    dossier = uuid.uuid4().hex
+    return DossierAccepted(
+        dossier_id=dossier,
+        dossier_code=f"H08.15-260302-{int(dossier[:4], 16) % 10000:04d}",
+        procedure_code="1.001193",
+        agency_code="H08.15",
+        owner_id=owner,
+        applicant_id=owner,
+        officer_id="officer-bench",
+        accepted_at=datetime.now(UTC),
+    )
+
+
+async def produce(prefix: str, owners: list[str], rate: float, seconds: float, on_tick: Any = None) -> dict[str, float]:
+    """Sends rate*seconds events at a steady pace; returns event id -> send time (the event's ce_time)."""
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, linger_ms=5, enable_idempotence=True)
+    await producer.start()
+    sent: dict[str, tuple[float, str]] = {}
+    total = int(rate * seconds)
+    started = time.time()
+    futures = []
+    try:
+        for n in range(total):
+            due = started + n / rate
+            delay = due - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if on_tick is not None:
+                on_tick(time.time() - started)
+            owner = owners[n % len(owners)]
+            event = event_for(owner)
+            envelope = new_envelope(event, source="/kho/bench")
+            record = encode(event, envelope, topic_prefix=prefix)
+            futures.append(await producer.send(record.topic, record.value, key=record.key, headers=record.headers))
+            sent[envelope.id] = (envelope.time.timestamp(), owner)
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return sent  # type: ignore[return-value]
+
+
+def start_notify(env: dict[str, str], logs: Path, n: int) -> ServiceProcess:
+    proc = ServiceProcess("notify", free_port(), env, logs / f"notify-{n}.log").start()
+    proc.wait_ready(90)
+    return proc
+
+
+def wait_all(providers: ProviderServer, channel: str, expected: set[str], timeout: float) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = [r for r in providers.received(light=True) if r["channel"] == channel]
+        accepted = {r["key"] for r in rows if r["result"] is None and not r.get("duplicate")}
+        if expected <= accepted or time.monotonic() > deadline:
+            return rows
+        time.sleep(1.0)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def report(title: str, sent: dict[str, Any], rows: list[dict[str, Any]], channel: str) -> dict[str, Any]:
+    expected = {delivery_id(notification_id(eid, owner), channel): (t, eid) for eid, (t, owner) in sent.items()}
+    ok_rows = [r for r in rows if r["result"] is None and not r.get("duplicate") and r["key"] in expected]
+    per_key = Counter(r["key"] for r in ok_rows)
+    duplicates = sum(c - 1 for c in per_key.values() if c > 1)
+    refused_repeats = sum(1 for r in rows if r.get("duplicate"))
+    missing = len(set(expected) - set(per_key))
+    latencies = [r["at"] - expected[r["key"]][0] for r in ok_rows]
+    first_sent = min(t for t, _ in expected.values())
+    last_call = max(r["at"] for r in ok_rows) if ok_rows else first_sent
+    span = last_call - first_sent
+    by_second = Counter(int(r["at"] - first_sent) for r in ok_rows)
+    steady = [by_second[s] for s in range(1, int(span))] or [0]
+    print(f"\n== {title}")
+    print(f"events sent:                {len(sent)}")
+    print(f"{channel} calls accepted:       {len(ok_rows)}  (distinct deliveries {len(per_key)})")
+    print(f"throughput (first event to last call): {len(ok_rows) / span if span else 0:.0f}/s over {span:.1f}s")
+    print(f"per-second calls (min / median / max after the first second): "
+          f"{min(steady)} / {statistics.median(steady):.0f} / {max(steady)}")  # fmt: skip
+    if latencies:
+        print(
+            "event -> provider call latency: "
+            f"p50 {percentile(latencies, 50) * 1000:.0f} ms, p95 {percentile(latencies, 95) * 1000:.0f} ms, "
+            f"p99 {percentile(latencies, 99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms"
+        )
+    print(f"duplicates accepted by the provider: {duplicates}")
+    print(f"resends refused by the provider as repeated idempotency keys: {refused_repeats}")
+    print(f"lost (never accepted): {missing}")
+    return {"duplicates": duplicates, "missing": missing, "latencies": latencies}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rate", type=float, default=500.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--recipients", type=int, default=2000)
+    parser.add_argument("--skip-restart", action="store_true")
+    parser.add_argument("--skip-steady", action="store_true")
+    args = parser.parse_args()
+
+    run = uuid.uuid4().hex[:6]
+    prefix = f"bench{run}."
+    database = f"bench{run}_notify"
+    logs = Path(tempfile.mkdtemp(prefix="notify-bench-"))
+    providers = ProviderServer(free_port(), logs / "providers.log").start()
+    env = {
+        **providers.settings_env(all_zalo_templates()),
+        "KHO_ENVIRONMENT": "test",
+        "KHO_KAFKA_TOPIC_PREFIX": prefix,
+        "KHO_MONGO_DATABASE": database,
+        "KHO_LOG_LEVEL": "WARNING",
+        "KHO_ZALO_RATE_PER_SECOND": "2000",
+        "KHO_SMS_RATE_PER_SECOND": "2000",
+        "KHO_OIDC_JWKS_FILE": os.devnull,
+    }
+    mongo: MongoClient[dict[str, Any]] = MongoClient("mongodb://127.0.0.1:27017/")
+    zalo_people = citizens(args.recipients, 0)
+    sms_people = citizens(args.recipients, args.recipients)
+    mongo[database]["recipients"].insert_many(
+        [{"_id": cid, "phone": phone, "channels": ["zalo"], "has_zalo": True} for cid, phone in zalo_people]
+        + [{"_id": cid, "phone": phone, "channels": ["sms"], "has_zalo": False} for cid, phone in sms_people]
+    )
+    print(f"logs in {logs}; rate {args.rate}/s for {args.seconds}s per phase; {args.recipients} recipients each")
+    failed = False
+    notify = start_notify(env, logs, 0)
+    try:
+        if not args.skip_steady:
+            sent = asyncio.run(produce(prefix, [c for c, _ in zalo_people], args.rate, args.seconds))
+            expected = {delivery_id(notification_id(e, o), "zalo") for e, (_, o) in sent.items()}
+            rows = wait_all(providers, "zalo", expected, timeout=120)
+            result = report("steady load, Zalo", sent, rows, "zalo")
+            p95 = percentile(result["latencies"], 95) if result["latencies"] else float("inf")
+            failed |= bool(result["duplicates"] or result["missing"] or p95 > 0.5)
+        if not args.skip_restart:
+            killed: list[float] = []
+            restarted: dict[str, ServiceProcess] = {}
+
+            def chaos(elapsed: float) -> None:
+                if not killed and elapsed >= args.seconds / 3:
+                    notify.kill()
+                    killed.append(elapsed)
+
+            sent = asyncio.run(produce(prefix, [c for c, _ in sms_people], args.rate, args.seconds, chaos))
+            restarted["notify"] = start_notify(env, logs, 1)
+            expected = {delivery_id(notification_id(e, o), "sms") for e, (_, o) in sent.items()}
+            rows = wait_all(providers, "sms", expected, timeout=180)
+            print(f"\n(killed with SIGKILL {killed[0]:.1f}s into the run; restarted after the load was sent)")
+            result = report("kill and restart during the run, SMS", sent, rows, "sms")
+            failed |= bool(result["duplicates"] or result["missing"])
+            notify = restarted["notify"]
+    finally:
+        notify.stop()
+        providers.stop()
+        # The database is left in place: dropping a FerretDB/SQLite database while other clients of the shared
+        # server are busy is not worth the risk. Its name starts with "bench".
+        mongo.close()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
