@@ -113,7 +113,9 @@ def bind_subscription(
     deps: Any,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> None:
-    """Registers the subscription on the broker (before the broker starts)."""
+    """Registers the subscription on the broker (before the broker starts). The consumer group carries the
+    topic prefix: deployments (or test runs) that share a Kafka cluster under different prefixes never join
+    each other's groups (a shared group would rebalance every time any of them starts or stops)."""
     consumer = f"{settings.service_name}.{subscription.name}"
     dlq = f"{settings.kafka_topic_prefix}{dead_letter_topic(settings.service_name)}"
     topics = [f"{settings.kafka_topic_prefix}{t}" for t in subscription.topics]
@@ -182,7 +184,7 @@ def bind_subscription(
             max_records=subscription.max_in_flight,
             batch_timeout_ms=subscription.batch_timeout_ms,
             decoder=_undecoded,
-            group_id=consumer,
+            group_id=f"{settings.kafka_topic_prefix}{consumer}",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
             title=consumer,
@@ -193,7 +195,7 @@ def bind_subscription(
     broker.subscriber(
         *topics,
         decoder=_undecoded,
-        group_id=consumer,
+        group_id=f"{settings.kafka_topic_prefix}{consumer}",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
         title=consumer,
