@@ -38,7 +38,6 @@ async def service(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://feedback") as client:
             yield FeedbackUnderTest(client, fb, settings, producer, identity_provider)
-        await fb.runtime.mongo.drop_database(settings.database_name)
     await producer.stop()
 
 

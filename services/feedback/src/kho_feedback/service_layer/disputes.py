@@ -211,7 +211,16 @@ async def resolve_dispute(
     now = fb.clock()
     corrected: ObjectRef | None = None
     if corrected_pdf is not None:
-        corrected = await fb.files.put(dispute_id, corrected_pdf)
+        try:
+            corrected = await fb.files.put(dispute_id, corrected_pdf)
+        except Exception as exc:  # the object store is down or refuses: nothing was changed, try again later
+            log.error("corrected file not stored", dispute_id=dispute_id, error=f"{type(exc).__name__}: {exc}"[:500])
+            raise ApiError(
+                503,
+                "storage_unavailable",
+                "the corrected file could not be stored; nothing was changed, please try again",
+                "Chưa lưu được tệp kết quả đính chính; chưa có thay đổi nào, vui lòng thử lại sau",
+            ) from exc
     event = DisputeResolved(
         dispute_id=dispute_id,
         document_id=dispute["document_id"],
