@@ -157,6 +157,7 @@ def main() -> int:
         "KHO_LOG_LEVEL": "WARNING",
         "KHO_ZALO_RATE_PER_SECOND": "2000",
         "KHO_SMS_RATE_PER_SECOND": "2000",
+        "KHO_PROVIDER_MAX_CONCURRENCY": os.environ.get("BENCH_PROVIDER_CONCURRENCY", "64"),
         "KHO_OIDC_JWKS_FILE": os.devnull,
     }
     mongo: MongoClient[dict[str, Any]] = MongoClient("mongodb://127.0.0.1:27017/")
