@@ -193,3 +193,29 @@ def test_unknown_bytes_are_format_failure(trust: TrustStore, engine_context: Eng
     for junk in (b"", b"hello", b"%PDF-1.7\n" + b"\x00" * 500, make_pdf(1)[:200]):
         report = run(junk, GOV, trust, engine_context, cached)
         assert (report.indication, report.sub_indication) == (F, "FORMAT_FAILURE")
+
+
+def test_unrevoked_status_cache_is_keyed_by_policy_and_revocation_version(
+    corpus_files: dict[str, bytes], trust: TrustStore, cached: RevocationSnapshot, pki: TestPki
+) -> None:
+    ctx = EngineContext(trust)
+    policy = trust.policy(GOV)
+    signer = pki.cert("gov-agency")
+    assert run(corpus_files["valid-B-T"], GOV, trust, ctx, cached).indication == P
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    assert ctx.known_unrevoked(policy, cached, signer, now)
+    assert not ctx.known_unrevoked(trust.policy(ANY), cached, signer, now)
+    assert not ctx.known_unrevoked(policy, cached, signer, now + timedelta(minutes=6))
+    # another cache version (the refresher brought new data): checked again, here without data at all
+    again = run(corpus_files["valid-B-T"], GOV, trust, ctx, RevocationSnapshot("empty"))
+    assert again.sub_indication == "TRY_LATER"
+    # a revoked signer is never remembered, and still fails on a second look
+    for _ in range(2):
+        report = run(corpus_files["revoked-before-signing"], GOV, trust, ctx, cached)
+        assert (report.indication, report.sub_indication) == (F, "REVOKED")
+    assert not ctx.known_unrevoked(policy, cached, pki.cert("gov-revoked-before"), now)
+    # an expired signer stays expired with a warm cache
+    for _ in range(2):
+        assert run(corpus_files["expired"], GOV, trust, ctx, cached).sub_indication == "EXPIRED"

@@ -28,7 +28,7 @@ import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
@@ -37,8 +37,9 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESPassed, AdESStatus, AdESSubIndic
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel
 from pyhanko.sign.fields import MDPPerm
+from pyhanko.sign.general import extract_certificate_info
 from pyhanko.sign.validation import ades
-from pyhanko.sign.validation.generic_cms import collect_timing_info, extract_tst_data_iter
+from pyhanko.sign.validation.generic_cms import cms_basic_validation, collect_timing_info, extract_tst_data_iter
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.policy_decl import (
     LocalKnowledge,
@@ -52,14 +53,16 @@ from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverage
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.authority import CertTrustAnchor
 from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.ltv.poe import POEManager, ValidationObject, ValidationObjectType
 from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
-from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
-from pyhanko_certvalidator.registry import SimpleTrustManager
+from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy, NonRevokedStatusAssertion
+from pyhanko_certvalidator.registry import CertificateRegistry, SimpleTrustManager
 from pyhanko_certvalidator.revinfo.archival import CRLContainer, OCSPContainer
+from pyhanko_certvalidator.revinfo.manager import RevinfoManager
 
 from kho_signature.revocation import RevocationSnapshot
 from kho_signature.trust import AnchorSet, Policy, TrustStore
-from kho_signature.validation import fastpdf, messages
+from kho_signature.validation import messages, speedups
 from kho_signature.validation.report import (
     CertificateInfo,
     Message,
@@ -73,7 +76,7 @@ from kho_signature.validation.report import (
 for _name in ("pyhanko.sign.validation", "pyhanko_certvalidator", "pyhanko.sign.diff_analysis"):
     logging.getLogger(_name).setLevel(logging.CRITICAL)
 
-fastpdf.install()
+speedups.install()
 
 ACCEPTED_LATER_CHANGES = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING)
 KEY_USAGE = KeyUsageConstraints(key_usage={"non_repudiation", "digital_signature"}, match_all_key_usages=False)
@@ -96,7 +99,24 @@ class EngineContext:
 
     trust: TrustStore
     limits: Limits = field(default_factory=Limits)
+    status_ttl: timedelta = timedelta(minutes=5)
+    """How long a certificate path found unrevoked stays known as such (see :meth:`known_unrevoked`)."""
     _specs: dict[tuple[str, str], SignatureValidationSpec] = field(default_factory=dict)
+    _unrevoked: dict[tuple[str, str, bytes], datetime] = field(default_factory=dict)
+
+    def known_unrevoked(self, policy: Policy, revocation: RevocationSnapshot, cert: asn1_x509.Certificate,
+                        now: datetime) -> bool:
+        """Whether the whole path of ``cert`` (a signer's or a TSA's) was validated unrevoked, with revocation
+        data required, under this policy and this cache version, less than ``status_ttl`` ago. Such a
+        path is not checked for revocation again: the result of the check is cached, not the verdict."""
+        until = self._unrevoked.get((policy.name, revocation.version, cert.sha256))
+        return until is not None and now <= until
+
+    def remember_unrevoked(self, policy: Policy, revocation: RevocationSnapshot, cert: asn1_x509.Certificate,
+                           now: datetime) -> None:
+        if len(self._unrevoked) > 10_000:
+            self._unrevoked.clear()
+        self._unrevoked[(policy.name, revocation.version, cert.sha256)] = now + self.status_ttl
 
     def spec(self, policy: Policy, revocation: RevocationSnapshot) -> SignatureValidationSpec:
         key = (policy.name, revocation.version)
@@ -328,7 +348,8 @@ async def async_validate(
     dss = _has_dss(reader)
     for sig in sigs:
         sig_report, ades_result, missing_cert = await _validate_signature(
-            sig, reader, spec, context.trust, timing, dss, doc_timestamps
+            sig, reader, spec, context.trust, timing, dss, doc_timestamps, context.trust.roots_for(policy),
+            _Statuses(context, policy, revocation),
         )
         results.append(sig_report)
         if ades_result is not None:
@@ -369,6 +390,8 @@ async def _validate_signature(
     timing: ValidationTimingInfo,
     dss: bool,
     doc_timestamps: list[EmbeddedPdfSignature],
+    roots: list[asn1_x509.Certificate],
+    statuses: _Statuses,
 ) -> tuple[SignatureReport, Any, str | None]:
     base: dict[str, Any] = {"field_name": _safe(lambda: sig.field_name)}
     try:
@@ -413,35 +436,48 @@ async def _validate_signature(
         if reader.stream.getbuffer()[start + length:].tobytes().strip():
             return _sig_failure(base, "coverage", "bytes after the end of the signed revision"), None, None
 
-    # 2. AdES: at the current time, with the validation data of the file added to the cache's
+    # 2. validation at the current time, with the validation data of the file added to the cache's
     has_sig_ts = next(extract_tst_data_iter(sig.signer_info, signed=False), None) is not None
-    extra = _embedded_knowledge(reader, sig)
-    local = spec.local_knowledge
-    knowledge = LocalKnowledge(
-        known_ocsps=[*local.known_ocsps, *extra.known_ocsps],
-        known_crls=[*local.known_crls, *extra.known_crls],
-        known_certs=[*local.known_certs, *extra.known_certs],
-    )
-    with_embedded = dataclasses.replace(spec, local_knowledge=knowledge)
+    knowledge_cache: list[LocalKnowledge] = []
+
+    def knowledge_of() -> LocalKnowledge:
+        if not knowledge_cache:
+            extra = _embedded_knowledge(reader, sig)
+            local = spec.local_knowledge
+            knowledge_cache.append(LocalKnowledge(
+                known_ocsps=[*local.known_ocsps, *extra.known_ocsps],
+                known_crls=[*local.known_crls, *extra.known_crls],
+                known_certs=[*local.known_certs, *extra.known_certs],
+            ))
+        return knowledge_cache[0]
+
     result: Any
     try:
-        if has_sig_ts:
-            result = await ades.ades_with_time_validation(
-                sig.signed_data, with_embedded, timing_info=timing, raw_digest=sig.compute_digest(),
-                extra_status_kwargs=integrity, status_cls=PdfSignatureStatus,
-            )
-        else:
-            result = await ades.ades_basic_validation(
-                sig.signed_data, with_embedded, timing_info=timing, raw_digest=sig.compute_digest()
-            )
-        if doc_ts and not isinstance(result.ades_subindic, AdESPassed):
-            # long-term validation: the document timestamps may prove the signature existed when the
-            # certificates were still good
-            lta = await ades.ades_lta_validation(
-                sig, PdfSignatureValidationSpec(spec, diff_policy=DEFAULT_DIFF_POLICY), timing_info=timing
-            )
-            if isinstance(lta.ades_subindic, AdESPassed):
-                result = lta
+        # the common case first: everything holds at the current time (pyHanko's classic checks, with
+        # revocation data required); what does not pass goes through the AdES processes below, which
+        # know about proofs of existence and give the precise sub-indication
+        result = await _current_time_pass(sig, roots, knowledge_of, spec.local_knowledge, has_sig_ts, statuses,
+                                          timing.validation_time)
+        if result is None:
+            knowledge = knowledge_of()
+            with_embedded = dataclasses.replace(spec, local_knowledge=knowledge)
+            if has_sig_ts:
+                result = await ades.ades_with_time_validation(
+                    sig.signed_data, with_embedded, timing_info=timing, raw_digest=sig.compute_digest(),
+                    extra_status_kwargs=integrity, status_cls=PdfSignatureStatus,
+                )
+            else:
+                result = await ades.ades_basic_validation(
+                    sig.signed_data, with_embedded, timing_info=timing, raw_digest=sig.compute_digest()
+                )
+            if doc_ts and not isinstance(result.ades_subindic, AdESPassed):
+                # long-term validation: the document timestamps may prove the signature existed when the
+                # certificates were still good
+                lta = await ades.ades_lta_validation(
+                    sig, PdfSignatureValidationSpec(spec, diff_policy=DEFAULT_DIFF_POLICY), timing_info=timing
+                )
+                if isinstance(lta.ades_subindic, AdESPassed):
+                    result = lta
     except Exception as exc:
         return _sig_failure(base, "bad_signature_object", f"{type(exc).__name__}: {exc}"[:300]), None, None
 
@@ -450,7 +486,7 @@ async def _validate_signature(
     bst: datetime | None = getattr(result, "best_signature_time", None)
     ts_time: datetime | None = None
     if has_sig_ts:
-        ts_time = await _timestamp_time(sig, trust, knowledge, status)
+        ts_time = await _timestamp_time(sig, trust, knowledge_of, status)
     base["timestamp_time"] = ts_time
     base["best_signature_time"] = bst or ts_time or timing.validation_time
     proven_time = ts_time or timing.validation_time  # the signature existed at this time
@@ -466,10 +502,11 @@ async def _validate_signature(
         # a trusted timestamp proves the signature was made after expiry (pyHanko passes this one)
         indication, code = Indication.TOTAL_FAILED, "EXPIRED"
     elif code == "REVOKED_NO_POE":
-        revoked_at = _revocation_time(signer_cert, knowledge)
+        revoked_at = _revocation_time(signer_cert, knowledge_of())
         if revoked_at is not None and ts_time is not None and ts_time >= revoked_at:
             indication, code = Indication.TOTAL_FAILED, "REVOKED"
     elif code == "CERTIFICATE_CHAIN_GENERAL_FAILURE":
+        knowledge = knowledge_of()
         chain_by_name = _chain_by_name(signer_cert, [*trust.intermediates, *trust.all_roots(), *knowledge.known_certs])
         if any(not _has_revinfo(c, knowledge) for c in chain_by_name if c.subject != c.issuer):
             indication, code = Indication.INDETERMINATE, "TRY_LATER"
@@ -517,6 +554,110 @@ def _is_last_revision(reader: PdfFileReader, sig: EmbeddedPdfSignature) -> bool:
     return bool(sig.signed_revision == reader.xrefs.total_revisions - 1)
 
 
+@dataclass(frozen=True)
+class _CurrentTimeResult:
+    """The result of the classic current-time checks, shaped like pyHanko's AdES results for the report."""
+
+    api_status: Any
+    best_signature_time: datetime
+    ades_subindic: AdESSubIndic = AdESPassed.OK
+    failure_msg: str | None = None
+    validation_objects: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Statuses:
+    context: EngineContext
+    policy: Policy
+    revocation: RevocationSnapshot
+
+    def known(self, cert: asn1_x509.Certificate, now: datetime) -> bool:
+        return self.context.known_unrevoked(self.policy, self.revocation, cert, now)
+
+    def remember(self, cert: asn1_x509.Certificate, now: datetime) -> None:
+        self.context.remember_unrevoked(self.policy, self.revocation, cert, now)
+
+
+async def _classic_checks(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate], statuses: _Statuses,
+                          now: datetime, known: list[asn1_x509.Certificate], knowledge: LocalKnowledge | None,
+                          has_sig_ts: bool) -> dict[str, Any] | None:
+    registry = CertificateRegistry.build(statuses.context.trust.intermediates)
+    crls: list[CRLContainer] = []
+    ocsps: list[OCSPContainer] = []
+    if knowledge is not None:
+        registry.register_multiple(knowledge.known_certs)
+        crls, ocsps = list(knowledge.known_crls), list(knowledge.known_ocsps)
+    revinfo = RevinfoManager(
+        certificate_registry=registry, poe_manager=POEManager(), crls=crls, ocsps=ocsps,
+        assertions=[NonRevokedStatusAssertion(cert_sha256=c.sha256, at=now + timedelta(minutes=1)) for c in known],
+    )
+    context = ValidationContext(trust_roots=roots, certificate_registry=registry, revinfo_manager=revinfo,
+                                allow_fetching=False, revocation_mode="hard-fail", moment=now)
+    try:
+        kwargs: dict[str, Any] = {}
+        if has_sig_ts:
+            kwargs = await collect_timing_info(sig.signer_info, context, raw_digest=sig.compute_digest)
+            tsv = kwargs.get("timestamp_validity")
+            if tsv is None or not (tsv.intact and tsv.valid and tsv.trusted):
+                return None
+        kwargs = await cms_basic_validation(sig.signed_data, raw_digest=sig.compute_digest(),
+                                            validation_context=context, status_kwargs=kwargs,
+                                            key_usage_settings=KEY_USAGE)
+    except Exception:
+        return None
+    if not (kwargs.get("intact") and kwargs.get("valid")) or kwargs.get("trust_problem_indic") is not None:
+        return None
+    if kwargs.get("validation_path") is None:
+        return None
+    return kwargs
+
+
+async def _current_time_pass(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate], knowledge_of: Any,
+                             cache_knowledge: LocalKnowledge, has_sig_ts: bool, statuses: _Statuses,
+                             now: datetime) -> _CurrentTimeResult | None:
+    """Classic validation at the current time with revocation required (hard-fail): the signature value,
+    the chain to a root of the policy, key usage, revocation of every certificate, and the signature
+    timestamp if there is one. A result only when all of it holds; None sends the signature to the AdES
+    processes.
+
+    Paths found unrevoked a moment ago (same policy, same revocation cache) are asserted unrevoked instead
+    of being checked again; everything else (signature values, validity periods, key usage, path building)
+    is checked every time."""
+    leaves = [sig.signer_cert]
+    if has_sig_ts:
+        tst = next(extract_tst_data_iter(sig.signer_info, signed=False))
+        try:
+            leaves.append(extract_certificate_info(tst).signer_cert)
+        except Exception:
+            return None
+    known = [c for c in leaves if statuses.known(c, now)]
+    kwargs: dict[str, Any] | None
+    if len(known) == len(leaves):
+        kwargs = await _classic_checks(sig, roots, statuses, now, known, None, has_sig_ts)
+    else:
+        # the service's cache alone first: a status found so is remembered (it depends on nothing a
+        # particular document carries, so later verdicts do not depend on which files came before)
+        kwargs = await _classic_checks(sig, roots, statuses, now, known, cache_knowledge, has_sig_ts)
+        if kwargs is not None:
+            for cert in leaves:
+                statuses.remember(cert, now)
+        else:
+            kwargs = await _classic_checks(sig, roots, statuses, now, known, knowledge_of(), has_sig_ts)
+    if kwargs is None:
+        return None
+    tsv = kwargs.get("timestamp_validity")
+    path = kwargs["validation_path"]
+
+    class _Status:
+        validation_path = path
+        timestamp_validity = tsv
+
+    objects = tuple(ValidationObject(object_type=ValidationObjectType.CERTIFICATE, value=c)
+                    for c in path.iter_certs(include_root=True))
+    return _CurrentTimeResult(api_status=_Status(), validation_objects=objects,
+                              best_signature_time=tsv.timestamp if tsv is not None else now)
+
+
 def _has_revinfo(cert: asn1_x509.Certificate, knowledge: LocalKnowledge) -> bool:
     for container in knowledge.known_ocsps:
         try:
@@ -530,11 +671,12 @@ def _has_revinfo(cert: asn1_x509.Certificate, knowledge: LocalKnowledge) -> bool
     return any(c.crl_data.issuer == cert.issuer for c in knowledge.known_crls)
 
 
-async def _timestamp_time(sig: EmbeddedPdfSignature, trust: TrustStore, knowledge: LocalKnowledge,
+async def _timestamp_time(sig: EmbeddedPdfSignature, trust: TrustStore, knowledge_of: Any,
                           status: Any) -> datetime | None:
     """The time of the signature timestamp, when the timestamp is intact and chains to a trust anchor."""
     tsv = getattr(status, "timestamp_validity", None) if status is not None else None
     if tsv is None:
+        knowledge = knowledge_of()
         context = ValidationContext(
             trust_roots=trust.all_roots(),
             other_certs=knowledge.known_certs,
