@@ -152,24 +152,28 @@ class OutboxRelay:
         total = 0
         for name in self._collections:
             tried: list[Any] = []
-            while (doc_id := await self._next_pending(name, tried)) is not None:
-                tried.append(doc_id)
-                async with document_lock(name, doc_id):
-                    doc = await self._claim(name, doc_id)
-                    if doc is not None:
-                        total += await self._publish_document(name, doc)
+            while ids := await self._pending_ids(name, tried):
+                for doc_id in ids:
+                    tried.append(doc_id)
+                    async with document_lock(name, doc_id):
+                        doc = await self._claim(name, doc_id)
+                        if doc is not None:
+                            total += await self._publish_document(name, doc)
         return total
 
     @staticmethod
     def _claimable(now: datetime) -> Document:
         return {"outbox_pending": True, "$or": [{"outbox_lease_until": None}, {"outbox_lease_until": {"$lt": now}}]}
 
-    async def _next_pending(self, collection: str, tried: list[Any]) -> Any:
+    async def _pending_ids(self, collection: str, tried: list[Any], batch: int = 200) -> list[Any]:
+        """Ids of claimable documents, a batch per query: FerretDB 1.24 (SQLite) filters nothing but `_id` in
+        the database, so each query reads the whole collection; one query per document made a backlog of N
+        pending documents cost N full reads."""
         query = self._claimable(datetime.now(UTC))
         if tried:
             query["_id"] = {"$nin": tried}
-        found = await self._db[collection].find_one(query, projection={"_id": 1})
-        return None if found is None else found["_id"]
+        found = await self._db[collection].find(query, projection={"_id": 1}).limit(batch).to_list()
+        return [doc["_id"] for doc in found]
 
     async def _claim(self, collection: str, doc_id: Any) -> Document | None:
         now = datetime.now(UTC)
