@@ -15,7 +15,7 @@ from kho_platform.mongo import CollectionIndexes, Document
 from kho_platform.outbox import document_lock, new_document_with_events, with_events
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from kho_submission.adapters.numbering import number_indexes
 from kho_submission.domain.catalogue import Agency, Area, Procedure
@@ -148,7 +148,11 @@ class DossierRepository:
         return True
 
     async def forget_draft(self, dossier_id: str) -> None:
-        await self._drafts.delete_one({"_id": dossier_id})
+        """Best effort: a leftover draft is shadowed by its dossier (reads look at the dossier first)."""
+        try:
+            await self._drafts.delete_one({"_id": dossier_id})
+        except PyMongoError:
+            return
 
     async def update(
         self, dossier_id: str, expected: Document, update: Document, records: Iterable[KafkaRecord] = ()
@@ -160,7 +164,9 @@ class DossierRepository:
         return result.matched_count == 1
 
     async def drafts(self, filter_: Document, limit: int = 50) -> list[Document]:
-        return await self._drafts.find(filter_).sort("created_at", DESCENDING).to_list(limit)
+        found = await self._drafts.find(filter_).sort("created_at", DESCENDING).to_list(limit)
+        done = await self.submitted([d["_id"] for d in found]) if found else set()
+        return [d for d in found if d["_id"] not in done]
 
     async def find(
         self, filter_: Document, *, limit: int = 50, skip: int = 0, sort: str = "created_at"
