@@ -100,3 +100,16 @@ async def vault(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://vault") as client:
             yield RunningVault(client, runtime, app.state.deps, settings, identity_provider)
+        await asyncio.to_thread(remove_bucket, runtime, app.state.deps.objects.bucket)
+
+
+def remove_bucket(runtime: Runtime, bucket: str) -> None:
+    """Every bucket costs the local S3 server volumes: the test run's bucket goes at the end."""
+    from minio.deleteobjects import DeleteObject
+
+    try:
+        names = [DeleteObject(o.object_name) for o in runtime.s3.list_objects(bucket, recursive=True)]
+        list(runtime.s3.remove_objects(bucket, names))
+        runtime.s3.remove_bucket(bucket)
+    except Exception as exc:  # best effort
+        print(f"test bucket {bucket} not removed: {exc}")

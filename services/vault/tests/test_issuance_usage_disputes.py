@@ -30,11 +30,10 @@ AGENCY = "H08.02"
 
 
 def put_signed_file(vault: Any, pdf: bytes) -> ObjectRef:
-    """The submission service's signed result in its own bucket."""
-    bucket = f"{vault.settings.s3_bucket_prefix}submission-results"
-    if not vault.runtime.s3.bucket_exists(bucket):
-        vault.runtime.s3.make_bucket(bucket)
-    key = f"results/{uuid.uuid4()}.pdf"
+    """A signed result written by the issuer (the submission service) before its event. It goes to the test
+    run's vault bucket under another prefix: every bucket costs the local S3 server volumes."""
+    bucket = vault.deps.objects.bucket
+    key = f"submission-results/{uuid.uuid4()}.pdf"
     vault.runtime.s3.put_object(bucket, key, io.BytesIO(pdf), len(pdf))
     return ObjectRef(bucket=bucket, key=key, sha256=sha256_of(pdf), size=len(pdf))
 
