@@ -17,6 +17,12 @@ WEED_BIN=$KHO_CACHE/bin/weed-$SEAWEEDFS_VERSION
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 FERRETDB_PORT=${FERRETDB_PORT:-27017}
+# FerretDB stores its data in PostgreSQL (Debian's package), on a private port.
+POSTGRES_PORT=${POSTGRES_PORT:-54329}
+POSTGRES_USER=${POSTGRES_USER:-kho}
+# PostgreSQL refuses to run as root: under root it runs as the `postgres` user, which cannot enter /root.
+if [ "$(id -u)" -eq 0 ]; then POSTGRES_DATA=${POSTGRES_DATA:-/var/lib/kho-du-lieu/postgres}
+else POSTGRES_DATA=${POSTGRES_DATA:-$KHO_DATA/postgres}; fi
 S3_PORT=${S3_PORT:-8333}
 SEAWEED_MASTER_PORT=${SEAWEED_MASTER_PORT:-9333}
 SEAWEED_VOLUME_PORT=${SEAWEED_VOLUME_PORT:-18080}
@@ -37,6 +43,7 @@ fail() { # step, log file
   [ -n "${2:-}" ] && { say "  log: $2"; tail -n 30 "$2" 2>/dev/null | sed 's/^/  | /' >&2; }
   exit 1
 }
+postgres_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 wait_for() { # description, seconds, command...
   local what=$1 secs=$2; shift 2

@@ -10,11 +10,13 @@ need_cmd java "OpenJDK 17 or newer"
 need_cmd mvn "Apache Maven"
 need_cmd go "Go 1.24 or newer"
 
-# Debian packages: the fonts of the signature stamps, SoftHSM2 for the PKCS#11 tests, poppler to render PDFs.
+# Debian packages: the fonts of the signature stamps, SoftHSM2 for the PKCS#11 tests, poppler to render PDFs,
+# PostgreSQL for FerretDB's data.
 apt_missing=()
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_missing+=(fonts-dejavu-core)
 command -v softhsm2-util >/dev/null 2>&1 || apt_missing+=(softhsm2)
 command -v pdftoppm >/dev/null 2>&1 || apt_missing+=(poppler-utils)
+[ -n "$(postgres_bin)" ] || apt_missing+=(postgresql)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "provision: installing Debian packages ${apt_missing[*]}"
   log=$KHO_LOGS/apt.log

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts, checks and stops the local servers: Apache Kafka (KRaft), FerretDB and SeaweedFS (S3).
+# Starts, checks and stops the local servers: Apache Kafka (KRaft), PostgreSQL with FerretDB in front of it
+# (MongoDB wire protocol) and SeaweedFS (S3).
 #   servers.sh start|stop|status|reset
 # Starting is idempotent: a server that already answers is left alone.
 set -euo pipefail
@@ -28,14 +29,52 @@ start_kafka() {
   wait_for "Kafka" 90 port_open "$KAFKA_PORT" || fail "kafka: did not answer on port $KAFKA_PORT" "$log"
 }
 
+as_postgres() { # runs a PostgreSQL command as the user that owns the data
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_postgres() {
+  local log=$KHO_LOGS/postgres.log server_log=$POSTGRES_DATA/server.log bin
+  bin=$(postgres_bin)
+  [ -n "$bin" ] || fail "postgres: not installed, run deploy/local/provision.sh"
+  if as_postgres "$bin/pg_ctl" -D "$POSTGRES_DATA" status >/dev/null 2>&1 && port_open "$POSTGRES_PORT"; then return 0; fi
+  port_open "$POSTGRES_PORT" && fail "postgres: port $POSTGRES_PORT is taken by another process"
+  if [ ! -f "$POSTGRES_DATA/PG_VERSION" ]; then
+    mkdir -p "$POSTGRES_DATA"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$POSTGRES_DATA"
+    as_postgres "$bin/initdb" -D "$POSTGRES_DATA" -U "$POSTGRES_USER" --auth=trust -E UTF8 --locale=C.UTF-8 >>"$log" 2>&1 \
+      || fail "postgres: initdb in $POSTGRES_DATA" "$log"
+  fi
+  say "starting PostgreSQL on 127.0.0.1:$POSTGRES_PORT (data: $POSTGRES_DATA)"
+  # Local development and tests only: durability is traded for speed.
+  # The server's own log lives in its data folder (the postgres user may not write to $KHO_LOGS).
+  as_postgres "$bin/pg_ctl" -D "$POSTGRES_DATA" -l "$server_log" -w -t 60 start -o "-p $POSTGRES_PORT \
+    -c listen_addresses=127.0.0.1 -c unix_socket_directories=/tmp -c fsync=off -c synchronous_commit=off \
+    -c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB" >/dev/null \
+    || fail "postgres: pg_ctl start" "$server_log"
+  wait_for "PostgreSQL" 60 port_open "$POSTGRES_PORT" || fail "postgres: did not answer on port $POSTGRES_PORT" "$server_log"
+  "$bin/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$POSTGRES_USER" -d postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname = 'ferretdb'" | grep -q 1 \
+    || "$bin/createdb" -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$POSTGRES_USER" ferretdb >>"$log" 2>&1 \
+    || fail "postgres: createdb ferretdb" "$log"
+}
+
+stop_postgres() {
+  local bin; bin=$(postgres_bin)
+  [ -n "$bin" ] && [ -f "$POSTGRES_DATA/PG_VERSION" ] || return 0
+  if as_postgres "$bin/pg_ctl" -D "$POSTGRES_DATA" status >/dev/null 2>&1; then
+    as_postgres "$bin/pg_ctl" -D "$POSTGRES_DATA" -m fast -w stop >/dev/null && say "stopped postgres"
+  fi
+}
+
 start_ferretdb() {
   local pidf=$KHO_RUN/ferretdb.pid log=$KHO_LOGS/ferretdb.log
   if pid_alive "$pidf" && port_open "$FERRETDB_PORT"; then return 0; fi
   port_open "$FERRETDB_PORT" && fail "ferretdb: port $FERRETDB_PORT is taken by another process"
   [ -x "$FERRETDB_BIN" ] || fail "ferretdb: not provisioned, run deploy/local/provision.sh"
-  mkdir -p "$KHO_DATA/ferretdb"
   say "starting FerretDB $FERRETDB_VERSION on 127.0.0.1:$FERRETDB_PORT"
-  nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$KHO_DATA/ferretdb/" \
+  nohup "$FERRETDB_BIN" --handler=postgresql \
+    --postgresql-url="postgres://$POSTGRES_USER@127.0.0.1:$POSTGRES_PORT/ferretdb?pool_max_conns=100" \
     --listen-addr="127.0.0.1:$FERRETDB_PORT" --debug-addr=- --telemetry=disable --log-level=warn \
     >>"$log" 2>&1 &
   echo $! >"$pidf"
@@ -76,18 +115,19 @@ stop_one() {
 
 status() {
   local rc=0
-  for s in kafka:$KAFKA_PORT ferretdb:$FERRETDB_PORT seaweedfs:$S3_PORT; do
+  for s in kafka:$KAFKA_PORT postgres:$POSTGRES_PORT ferretdb:$FERRETDB_PORT seaweedfs:$S3_PORT; do
     local name=${s%%:*} port=${s##*:}
-    if pid_alive "$KHO_RUN/$name.pid" && port_open "$port"; then echo "$name: up on 127.0.0.1:$port"
-    else echo "$name: down (log: $KHO_LOGS/$name.log)"; rc=1; fi
+    if { [ "$name" = postgres ] || pid_alive "$KHO_RUN/$name.pid"; } && port_open "$port"; then
+      echo "$name: up on 127.0.0.1:$port"
+    else echo "$name: down"; rc=1; fi
   done
   return $rc
 }
 
 case "${1:-start}" in
-  start) start_kafka; start_ferretdb; start_seaweedfs ;;
-  stop) stop_one seaweedfs; stop_one ferretdb; stop_one kafka ;;
+  start) start_kafka; start_postgres; start_ferretdb; start_seaweedfs ;;
+  stop) stop_one seaweedfs; stop_one ferretdb; stop_postgres; stop_one kafka ;;
   status) status ;;
-  reset) "$0" stop; rm -rf "$KHO_DATA"; say "local server data removed" ;;
+  reset) "$0" stop; rm -rf "$KHO_DATA" "$POSTGRES_DATA"; say "local server data removed" ;;
   *) say "usage: $0 start|stop|status|reset"; exit 2 ;;
 esac
