@@ -225,3 +225,27 @@ async def test_consumer_dead_letters_poison_messages_and_applies_each_event_once
     finally:
         await broker.stop()
         await producer.stop()
+
+
+async def test_a_named_wake_publishes_at_once_without_waiting_for_the_next_scan(settings, db) -> None:  # type: ignore[no-untyped-def]
+    col = db[f"agg_{uuid.uuid4().hex[:6]}"]
+    published: list[Any] = []
+
+    async def publish(r: Any) -> None:
+        published.append(r)
+
+    relay = OutboxRelay(db, [col.name], publish, poll_seconds=3600)
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.3)  # the first scan is done; the next one is an hour away
+        await col.insert_one(new_document_with_events({"_id": "agg-h"}, [record_for(disputed("agg-h"), settings)]))
+        await asyncio.sleep(0.5)
+        assert published == []  # nothing scans in the meantime
+        relay.wake(col.name, "agg-h")
+        async with asyncio.timeout(5):
+            while not published:
+                await asyncio.sleep(0.02)
+        assert (await col.find_one({"_id": "agg-h"}))["outbox"] == []
+    finally:
+        relay.stop()
+        await task

@@ -124,14 +124,41 @@ class OutboxRelay:
         self._owner = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
         self._wakeup = asyncio.Event()
         self._stopping = False
+        self._hints: set[tuple[str, Any]] = set()
+        self._scan_due = True
 
-    def wake(self) -> None:
+    def wake(self, collection: str | None = None, document_id: Any = None) -> None:
+        """Called after a write. Naming the document lets the relay publish it by `_id` at once instead of
+        scanning its collections (a full read on FerretDB 1.24); without a name the next turn scans."""
+        if collection is not None and document_id is not None:
+            self._hints.add((collection, document_id))
+        else:
+            self._scan_due = True
         self._wakeup.set()
 
+    async def drain_hinted(self) -> int:
+        """Publishes the documents named by `wake(collection, document_id)`."""
+        total = 0
+        while self._hints:
+            name, doc_id = self._hints.pop()
+            async with document_lock(name, doc_id):
+                doc = await self._claim(name, doc_id)
+                if doc is not None:
+                    total += await self._publish_document(name, doc)
+        return total
+
     async def run(self) -> None:
+        """Publishes named documents as soon as they are written, and scans every collection each poll
+        interval for the rest (events written before a crash, by another instance, or without a name)."""
+        loop = asyncio.get_running_loop()
+        next_scan = loop.time()
         while not self._stopping:
             try:
-                published = await self.drain_once()
+                published = await self.drain_hinted()
+                if self._scan_due or loop.time() >= next_scan:
+                    self._scan_due = False
+                    next_scan = loop.time() + self._poll
+                    published += await self.drain_once()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database or Kafka is down: keep trying
@@ -140,8 +167,10 @@ class OutboxRelay:
             if published:
                 continue
             self._wakeup.clear()
+            if self._hints or self._scan_due:
+                continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll)
+                await asyncio.wait_for(self._wakeup.wait(), timeout=max(0.0, next_scan - loop.time()))
 
     def stop(self) -> None:
         self._stopping = True
