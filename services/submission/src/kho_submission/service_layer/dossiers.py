@@ -444,7 +444,6 @@ async def finish_submit(ctx: Context, dossier: dict[str, Any], slot: dict[str, A
         assert current is not None
         return current
     ctx.wake()
-    await ctx.dossiers.forget_draft(dossier["_id"])
     return submitted
 
 
