@@ -49,6 +49,8 @@ class SignatureOptions:
     layout: StampLayout = field(default_factory=StampLayout)
     field_name: str | None = None
     signer_name: str | None = None
+    bytes_reserved: int | None = 24 * 1024
+    """Space kept for the signature container; None measures it with a dry run (slower)."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,8 @@ async def async_sign_pdf(
         await pdf_signer.async_sign_pdf(
             writer,
             output=out,
+            # room for the CMS (certificates, signature timestamp): no dry run to measure it
+            bytes_reserved=options.bytes_reserved,
             appearance_text_params={"signer": options.signer_name} if options.signer_name else None,
         )
     except Exception as exc:

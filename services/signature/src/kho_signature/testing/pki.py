@@ -282,10 +282,15 @@ class TestPki:
     arch: PKIArchitecture
     built_at: datetime
     _crl_cache: dict[tuple[str, datetime], asn1_crl.CertificateList] = field(default_factory=dict)
+    _certs: dict[str, asn1_x509.Certificate] = field(default_factory=dict)
 
     # --- certificates and keys ---------------------------------------------------------------------
     def cert(self, label: str) -> asn1_x509.Certificate:
-        return self.arch.get_cert(CertLabel(label))
+        # reloaded from DER, as certificates read from files or tokens are: certomancer's objects are built
+        # in memory and re-encode themselves on every dump()
+        if label not in self._certs:
+            self._certs[label] = asn1_x509.Certificate.load(self.arch.get_cert(CertLabel(label)).dump())
+        return self._certs[label]
 
     def private_key(self, label: str) -> asn1_keys.PrivateKeyInfo:
         return self.arch.key_set.get_private_key(label)  # type: ignore[arg-type]
@@ -318,7 +323,8 @@ class TestPki:
         at = at or datetime.now(UTC)
         key = (repo, at.replace(microsecond=0))
         if key not in self._crl_cache:
-            self._crl_cache[key] = self.arch.service_registry.get_crl(ServiceLabel(repo), at_time=at)
+            built = self.arch.service_registry.get_crl(ServiceLabel(repo), at_time=at)
+            self._crl_cache[key] = asn1_crl.CertificateList.load(built.dump())
         return self._crl_cache[key]
 
     def ocsp_response(self, label: str, at: datetime | None = None) -> asn1_ocsp.OCSPResponse:
@@ -342,9 +348,9 @@ class TestPki:
 
     def timestamper(self, at: datetime | None = None) -> Any:
         """An in-process TSA (the government TSA's certificate), optionally with a fixed clock."""
-        from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+        from kho_signature.signing.local import LocalTimeStamper
 
-        return DummyTimeStamper(
+        return LocalTimeStamper(
             self.cert("gov-tsa"), self.private_key("gov-tsa"), certs_to_embed=[self.cert("gov-root-g2")], fixed_dt=at  # type: ignore[arg-type]
         )
 

@@ -11,6 +11,7 @@ from pyhanko.sign import signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from kho_signature.revocation import RevocationSnapshot
+from kho_signature.signing.local import LocalKeySigner
 from kho_signature.signing.signer import Level, SignatureOptions, SigningMaterial, async_sign_pdf
 from kho_signature.signing.stamp import StampText
 from kho_signature.testing.pki import TestPki
@@ -18,7 +19,7 @@ from kho_signature.testing.pki import TestPki
 
 def signer_for(pki: TestPki, label: str) -> signers.SimpleSigner:
     chain = pki.chain(label)
-    return signers.SimpleSigner(
+    return LocalKeySigner(
         signing_cert=chain[0],
         signing_key=pki.private_key(label),
         cert_registry=SimpleCertificateStore.from_certs(chain[1:-1] or []),  # type: ignore[no-untyped-call]
