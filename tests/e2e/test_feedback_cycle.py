@@ -90,9 +90,12 @@ def test_dispute_cycle_vault_feedback_notify(
     platform_settings: PlatformSettings,
     run_id: str,
 ) -> None:
-    vault = start_service("vault")
-    feedback = start_service("feedback")
-    notify = start_service("notify")
+    # topics of its own, so that other end-to-end tests of the session never see this cycle's events
+    prefix = f"{platform_settings.kafka_topic_prefix}cycle{uuid.uuid4().hex[:6]}."
+    settings = platform_settings.model_copy(update={"kafka_topic_prefix": prefix})
+    vault = start_service("vault", KHO_KAFKA_TOPIC_PREFIX=prefix)
+    feedback = start_service("feedback", KHO_KAFKA_TOPIC_PREFIX=prefix)
+    notify = start_service("notify", KHO_KAFKA_TOPIC_PREFIX=prefix)
     idp = identity_provider
     owner_id = new_identity_number()
     owner = idp.citizen(owner_id, name="Nguyễn Văn Thử")
@@ -101,7 +104,7 @@ def test_dispute_cycle_vault_feedback_notify(
     original = issued_pdf(owner_id)
 
     # 1. the agency issues the result into the owner's vault
-    asyncio.run(issue_result(platform_settings, f"t{run_id}-e2e-issued", owner_id, result_id, original))
+    asyncio.run(issue_result(settings, f"t{run_id}-e2e-issued", owner_id, result_id, original))
     doc_url = f"{vault.url}/v1/documents/{result_id}"
     stored = wait_for("the vault stores the issued result", lambda: get_json(doc_url, owner))
     assert stored["store_kind"] == "agency_issued" and stored["current_version"] == 1
