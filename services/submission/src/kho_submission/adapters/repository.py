@@ -179,8 +179,11 @@ class DossierRepository:
         await self._drafts.insert_one(doc)
 
     async def get(self, dossier_id: str) -> Document | None:
-        found = await self._col.find_one({"_id": dossier_id}, projection={"outbox": 0})
-        return found if found is not None else await self._drafts.find_one({"_id": dossier_id})
+        found, draft = await asyncio.gather(
+            self._col.find_one({"_id": dossier_id}, projection={"outbox": 0}),
+            self._drafts.find_one({"_id": dossier_id}),
+        )
+        return found if found is not None else draft
 
     async def submitted(self, dossier_ids: list[str]) -> set[str]:
         docs = await self._col.find({"_id": {"$in": dossier_ids}}, projection={"_id": 1}).to_list()

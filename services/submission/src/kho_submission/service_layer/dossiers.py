@@ -364,10 +364,9 @@ async def submit(ctx: Context, caller: Caller, dossier_id: str, idempotency_key:
     dossier is a double submit. The number is reserved by a slot naming the dossier (and the idempotency
     key) before the dossier is written with its code and its DossierSubmitted event in one update: a crash
     in between is finished by the sweeper (or by the retry) with the same number, so codes stay gap-free."""
-    dossier = await load(ctx, caller, dossier_id)
-    require_owner_side(caller, dossier)
     async with ctx.locks.hold(dossier_id):
-        dossier = await ctx.dossiers.get(dossier_id) or dossier
+        dossier = await load(ctx, caller, dossier_id)
+        require_owner_side(caller, dossier)
         if dossier["status"] != Status.DRAFT.value:
             if dossier.get("idempotency_key") == idempotency_key:
                 return dossier
