@@ -66,6 +66,27 @@ def platform_settings(settings_values: Callable[..., dict[str, object]]) -> Plat
     return PlatformSettings.model_validate(settings_values("platformtest"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _remove_this_runs_buckets() -> Iterator[None]:
+    """Each run writes to buckets of its own (prefix t<run id>-); they go when the run ends, so that the
+    local S3 server does not collect the volumes of every run ever made."""
+    yield
+    from minio import Minio
+    from minio.deleteobjects import DeleteObject
+
+    settings = PlatformSettings()
+    client = Minio(settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key, secure=settings.s3_secure)
+    try:
+        buckets = [b.name for b in client.list_buckets() if b.name.startswith(f"t{RUN_ID}-")]
+        for bucket in buckets:
+            listed = client.list_objects(bucket, recursive=True)
+            for error in client.remove_objects(bucket, (DeleteObject(o.object_name) for o in listed if o.object_name)):
+                print(f"could not remove {error.name} from {bucket}: {error.message}")
+            client.remove_bucket(bucket)
+    except Exception as exc:  # the server is down: nothing to clean
+        print(f"test buckets not removed: {exc}")
+
+
 @pytest.fixture(autouse=True)
 def _no_ambient_kho_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for key in list(os.environ):

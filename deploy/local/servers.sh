@@ -92,11 +92,18 @@ start_seaweedfs() {
 {"identities": [{"name": "kho-local", "credentials": [{"accessKey": "$S3_ACCESS_KEY", "secretKey": "$S3_SECRET_KEY"}],
   "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}
 JSON
+  # Each bucket is a SeaweedFS collection with volumes of its own: grow one volume at a time (the default
+  # is seven) and allow many, or the volume slots run out after a few dozen buckets.
+  cat >"$KHO_DATA/seaweedfs/master.toml" <<TOML
+[master.volume_growth]
+copy_1 = 1
+copy_other = 1
+TOML
   say "starting SeaweedFS S3 on 127.0.0.1:$S3_PORT"
-  nohup "$WEED_BIN" server -dir="$KHO_DATA/seaweedfs" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+  (cd "$KHO_DATA/seaweedfs" && exec nohup "$WEED_BIN" server -dir="$KHO_DATA/seaweedfs" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
     -master.port="$SEAWEED_MASTER_PORT" -volume.port="$SEAWEED_VOLUME_PORT" -filer -filer.port="$SEAWEED_FILER_PORT" \
-    -s3 -s3.port="$S3_PORT" -s3.config="$s3conf" -volume.max=0 -master.volumeSizeLimitMB=256 \
-    >>"$log" 2>&1 &
+    -s3 -s3.port="$S3_PORT" -s3.config="$s3conf" -volume.max=2000 -master.volumeSizeLimitMB=64 \
+    >>"$log" 2>&1) &
   echo $! >"$pidf"
   wait_for "SeaweedFS S3" 90 s3_answers || fail "seaweedfs: S3 gateway did not answer on port $S3_PORT" "$log"
 }
