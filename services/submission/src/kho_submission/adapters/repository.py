@@ -185,6 +185,12 @@ class DossierRepository:
         )
         return found if found is not None else draft
 
+    async def draft_first(self, dossier_id: str) -> Document | None:
+        """For submitting: one read in the usual case (a draft). A draft whose dossier exists is handled by
+        the submit itself (its number slot and dossier are found again)."""
+        draft = await self._drafts.find_one({"_id": dossier_id})
+        return draft if draft is not None else await self._col.find_one({"_id": dossier_id}, projection={"outbox": 0})
+
     async def submitted(self, dossier_ids: list[str]) -> set[str]:
         docs = await self._col.find({"_id": {"$in": dossier_ids}}, projection={"_id": 1}).to_list()
         return {d["_id"] for d in docs}

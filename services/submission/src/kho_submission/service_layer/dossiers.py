@@ -365,7 +365,9 @@ async def submit(ctx: Context, caller: Caller, dossier_id: str, idempotency_key:
     key) before the dossier is written with its code and its DossierSubmitted event in one update: a crash
     in between is finished by the sweeper (or by the retry) with the same number, so codes stay gap-free."""
     async with ctx.locks.hold(dossier_id):
-        dossier = await load(ctx, caller, dossier_id)
+        dossier = await ctx.dossiers.draft_first(dossier_id)
+        if dossier is None or not can_see(caller, dossier):
+            raise _not_found()
         require_owner_side(caller, dossier)
         if dossier["status"] != Status.DRAFT.value:
             if dossier.get("idempotency_key") == idempotency_key:
@@ -390,6 +392,13 @@ async def submit(ctx: Context, caller: Caller, dossier_id: str, idempotency_key:
         # a retry after a crash gets the slot it already holds (possibly of an earlier day)
         slot = await ctx.numbers.take(submit_key(dossier["agency_code"], on), dossier_id, **attempt)
         if slot.get("idempotency_key") != idempotency_key:
+            done = await ctx.dossiers.get(dossier_id)
+            if done is not None and done["status"] != Status.DRAFT.value:
+                raise Conflict(
+                    f"dossier already submitted as {done['code']}",
+                    f"Hồ sơ đã được nộp với mã {done['code']}",
+                    code="already_submitted",
+                )
             raise Conflict(
                 "another submission of this dossier is in progress",
                 "Hồ sơ đang được nộp, vui lòng chờ",
