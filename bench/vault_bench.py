@@ -176,6 +176,11 @@ async def load(db_name: str, owners: int, per_owner: int, shards: int, batch: in
     return time.perf_counter() - started
 
 
+def report(line: str) -> str:
+    print(line, flush=True)
+    return line
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -247,8 +252,8 @@ async def measure(args: argparse.Namespace, idp: TestIdentityProvider, prefix: s
                     assert response.status_code == 200, response.text
                     hits += response.json()["total"] > 0
                 everything += times
-                lines.append(summary(f"search by {field} ({hits}/{args.queries} hit)", times, 30))
-            lines.append(summary("search, all fields", everything, 30))
+                lines.append(report(summary(f"search by {field} ({hits}/{args.queries} hit)", times, 30)))
+            lines.append(report(summary("search, all fields", everything, 30)))
 
             cats = catalogue.all()
             times = []
@@ -267,10 +272,13 @@ async def measure(args: argparse.Namespace, idp: TestIdentityProvider, prefix: s
                 response = await client.post("/v1/candidates", json=body, headers=headers(owner_id(i)))
                 times.append((time.perf_counter() - t) * 1000)
                 assert response.status_code == 200, response.text
-            lines.append(summary("candidates, 10 components", times, 20))
+            lines.append(report(summary("candidates, 10 components", times, 20)))
 
             if not args.skip_add:
-                lines += await measure_add(args, client, idp, prefix, settings)
+                try:
+                    lines += [report(x) for x in await measure_add(args, client, idp, prefix, settings)]
+                except Exception as exc:
+                    lines.append(report(f"add until active: failed ({type(exc).__name__}: {str(exc)[:300]})"))
     return lines
 
 
@@ -303,7 +311,7 @@ async def measure_add(
         pdfs = [
             await async_sign_as(pki, "gov-agency", make_pdf(2, size=1024 * 1024)) for _ in range(args.add_samples + 2)
         ]
-        times = []
+        times, posts, inside = [], [], []
         for n, pdf in enumerate(pdfs):
             t = time.perf_counter()
             response = await client.post(
@@ -313,6 +321,7 @@ async def measure_add(
                 headers=idp.citizen(owner),
             )
             assert response.status_code == 202, response.text
+            posted = (time.perf_counter() - t) * 1000
             document_id = response.json()["document_id"]
             while True:
                 status = (await client.get(f"/v1/documents/{document_id}", headers=idp.citizen(owner))).json()["status"]
@@ -322,7 +331,16 @@ async def measure_add(
             assert status == "active", status
             if n >= 2:  # the first two warm up the consumers
                 times.append((time.perf_counter() - t) * 1000)
-        return [summary(f"add 1 MB signed PDF until active ({len(pdfs[0]) // 1024} KB)", times, 500)]
+                posts.append(posted)
+                doc = (await client.get(f"/v1/documents/{document_id}", headers=idp.citizen(owner))).json()
+                added = datetime.fromisoformat(doc["versions"][0]["added_at"])
+                decided = datetime.fromisoformat(doc["verdict"]["at"])
+                inside.append((decided - added).total_seconds() * 1000)
+        return [
+            summary(f"add 1 MB signed PDF until active ({len(pdfs[0]) // 1024} KB)", times, 500),
+            summary("  of which: POST until 202", posts),
+            summary("  of which: stored → verdict applied", inside),
+        ]
     finally:
         signature.stop()
 
@@ -357,8 +375,7 @@ async def main() -> None:
     prefix = f"bench{uuid.uuid4().hex[:6]}."
     with tempfile.TemporaryDirectory() as tmp:
         idp = TestIdentityProvider(Path(tmp))
-        for line in await measure(args, idp, prefix):
-            print(line)
+        await measure(args, idp, prefix)
     if args.drop:  # collection by collection: dropping a whole database deletes a file FerretDB may have mapped
         client = AsyncMongoClient("mongodb://127.0.0.1:27017/")
         for name in await client[args.db].list_collection_names():
