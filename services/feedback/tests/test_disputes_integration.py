@@ -12,7 +12,7 @@ from kho_contracts.common import ObjectRef, StoreKind
 from kho_contracts.events import DocumentReplaced, DossierRejected, ResultReturned
 from kho_feedback.service_layer.escalation import escalate_overdue
 from kho_feedback.testing import FeedbackUnderTest, eventually, new_identity_number, signed_looking_pdf
-from kho_platform.outbox import pending_events
+from kho_platform.outbox import document_lock, pending_events
 
 pytestmark = pytest.mark.integration
 
@@ -275,10 +275,12 @@ async def test_sweeper_does_not_escalate_before_the_deadline(service: FeedbackUn
 
 async def test_background_job_escalates_when_the_deadline_has_passed(service: FeedbackUnderTest) -> None:
     _, dispute = await open_one(service)
-    # time passes: the deadline is moved into the past, the running service's sweeper does the rest
-    await service.fb.runtime.db["disputes"].update_one(
-        {"_id": dispute["dispute_id"]}, {"$set": {"overdue_at": datetime.now(UTC) - timedelta(hours=1)}}
-    )
+    # time passes: the deadline is moved into the past, the running service's sweeper does the rest (under the
+    # document's lock, as the service's own writers: the outbox relay may be trimming the same document)
+    async with document_lock("disputes", dispute["dispute_id"]):
+        await service.fb.runtime.db["disputes"].update_one(
+            {"_id": dispute["dispute_id"]}, {"$set": {"overdue_at": datetime.now(UTC) - timedelta(hours=1)}}
+        )
 
     async def escalated() -> bool:
         return bool((await stored_dispute(service, dispute["dispute_id"]))["escalated"])
