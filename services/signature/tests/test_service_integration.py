@@ -90,7 +90,29 @@ def client(settings: SignatureSettings) -> Iterator[TestClient]:
             time.sleep(0.5)
         else:
             pytest.fail(f"service not ready: {c.get('/readyz').json()}")
-        yield c
+        runtime = c.app.state.runtime  # type: ignore[attr-defined]
+        try:
+            yield c
+        finally:
+            _remove_buckets(runtime.s3, list(runtime.buckets.values()))
+    _drop_database(settings)
+
+
+def _remove_buckets(s3: Minio, buckets: list[str]) -> None:
+    """This run's buckets go away with their objects (the S3 server allows a limited number of buckets)."""
+    for bucket in buckets:
+        if not s3.bucket_exists(bucket):
+            continue
+        for obj in s3.list_objects(bucket, recursive=True):
+            s3.remove_object(bucket, obj.object_name or "")
+        s3.remove_bucket(bucket)
+
+
+def _drop_database(settings: SignatureSettings) -> None:
+    from pymongo import MongoClient
+
+    with MongoClient(settings.mongo_url, serverSelectionTimeoutMS=3000) as mongo:
+        mongo.drop_database(settings.database_name)
 
 
 @pytest.fixture(scope="module")
