@@ -336,13 +336,28 @@ async def measure_add(
                 added = datetime.fromisoformat(doc["versions"][0]["added_at"])
                 decided = datetime.fromisoformat(doc["verdict"]["at"])
                 inside.append((decided - added).total_seconds() * 1000)
+        handler = signature_handler_mean_ms(signature)
         return [
             summary(f"add 1 MB signed PDF until active ({len(pdfs[0]) // 1024} KB)", times, 500),
+            f"  signature service: mean time in its DocumentUploaded handler {handler:.0f} ms (from its /metrics)",
             summary("  of which: POST until 202", posts),
             summary("  of which: stored → verdict applied", inside),
         ]
     finally:
         signature.stop()
+
+
+def signature_handler_mean_ms(signature: ServiceProcess) -> float:
+    text = httpx.get(f"{signature.url}/metrics", timeout=10).text
+    total = count = 0.0
+    for line in text.splitlines():
+        if line.startswith("kho_event_handler_seconds_") and "document.uploaded" in line:
+            name, value = line.rsplit(" ", 1)
+            if name.startswith("kho_event_handler_seconds_sum"):
+                total += float(value)
+            elif name.startswith("kho_event_handler_seconds_count"):
+                count += float(value)
+    return total / count * 1000 if count else float("nan")
 
 
 async def main() -> None:
