@@ -124,7 +124,7 @@ class SignatureService:
         except DuplicateKeyError:
             return False
         if records:
-            self.runtime.relay.wake()
+            self.runtime.relay.wake(VALIDATIONS, validation_id)
         return True
 
     # --- signing --------------------------------------------------------------------------------------
