@@ -141,7 +141,11 @@ def run_flow(flow: Flow, pki: Any) -> None:
     a, b = f"05209{uuid.uuid4().int % 10**7:07d}", f"05209{uuid.uuid4().int % 10**7:07d}"
     government = testing.sign_as(pki, "gov-agency", testing.make_pdf(1))
     certificate = flow.vault_add(a, government, "issued_result", "GXNTTHN", "Giấy xác nhận tình trạng hôn nhân")
-    cards = [flow.vault_add(a, testing.make_pdf(1), "own_upload", "CCCD", f"Thẻ căn cước {i}") for i in (1, 2)]
+
+    def own() -> bytes:  # an owner's upload, signed with a public CA (each a distinct file)
+        return bytes(testing.sign_as(pki, "pub-company", testing.make_pdf(1)))
+
+    cards = [flow.vault_add(a, own(), "own_upload", "CCCD", f"Thẻ căn cước {i}") for i in (1, 2)]
     wait("catalogue seeded", lambda: flow.get("/v1/procedures", idp.citizen(a)))
 
     # 1. citizen A: one fitting certificate is attached, two identity cards are suggested, one is picked
@@ -168,7 +172,7 @@ def run_flow(flow: Flow, pki: Any) -> None:
     uploaded = flow.post(
         f"/v1/dossiers/{draft_b['id']}/components/XNTTHN/upload",
         idp.citizen(b),
-        files={"file": ("xac-nhan.pdf", testing.make_pdf(1), "application/pdf")},
+        files={"file": ("xac-nhan.pdf", own(), "application/pdf")},
     )
     assert component(uploaded, "XNTTHN")["state"] == "uploaded"
     new_id = component(uploaded, "XNTTHN")["document"]["document_id"]
@@ -178,7 +182,7 @@ def run_flow(flow: Flow, pki: Any) -> None:
     assert second["code"] == f"{prefix}-{int(number) + 1:04d}"  # gap-free per agency and day
 
     # 3. front desk: B's identity card reached the vault after submitting; the officer reuses it
-    card_b = flow.vault_add(b, testing.make_pdf(1), "own_upload", "CCCD", "Thẻ căn cước")
+    card_b = flow.vault_add(b, own(), "own_upload", "CCCD", "Thẻ căn cước")
     desk = idp.officer(AGENCY, ["front_desk"])
     seen = flow.officer_call("GET", f"/v1/agency/dossiers/{draft_b['id']}", desk)
     cccd = component(seen, "CCCD")
@@ -190,12 +194,13 @@ def run_flow(flow: Flow, pki: Any) -> None:
     draft_c = flow.post(
         "/v1/dossiers", idp.citizen(b), 201, json={"procedure_code": MARITAL_STATUS, "agency_code": AGENCY}
     )
+    assert component(draft_c, "CCCD")["document"]["document_id"] == card_b  # B's card is in the vault now
     flow.submit(b, draft_c["id"], "c-1")
     digitized = flow.officer_call(
         "POST",
         f"/v1/agency/dossiers/{draft_c['id']}/components/LYHON/digitize",
         desk,
-        files={"file": ("quyet-dinh.pdf", testing.make_pdf(2), "application/pdf")},
+        files={"file": ("quyet-dinh.pdf", testing.sign_as(pki, "gov-agency", testing.make_pdf(2)), "application/pdf")},
     )
     scanned = component(digitized, "LYHON")
     assert scanned["source"] == "digitized" and scanned["flags"]["digitization_state"] == 1
@@ -239,11 +244,13 @@ def run_flow(flow: Flow, pki: Any) -> None:
     )
     assert copies[0]["document_type"] == "certified_copy"
 
-    # 6. the KPI: A reused (attached + picked), B reused (the front desk's pick), C only digitized
+    # 6. the KPI: A reused (attached + picked), B reused (the front desk's pick), C (card attached, paper scanned)
     today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 7 * 3600))
     report = flow.get("/v1/kpi/reuse", desk, params={"from": today, "to": today})
     total = report["total"]
     assert total["dossiers"] == 3
-    assert total["reuse"] == {"numerator": 2, "denominator": 3, "value": 0.6667}
+    assert total["reuse"] == {"numerator": 3, "denominator": 3, "value": 1.0}
     assert total["meets_target"] is True
+    # components: A 2 of 3 reused (its form is filled online), B 1 of 3 (+ its own upload), C 1 of 3 (+ a scan)
+    assert total["component_reuse"] == {"numerator": 4, "denominator": 9, "value": 0.4444}
     assert total["electronic_results"]["numerator"] == 1
