@@ -78,8 +78,16 @@ print(json.dumps(out))
 
 def _stock_pyhanko(pdf: Path, pki: Any, crls: list[bytes], ocsps: list[bytes], rounds: int) -> list[float]:
     """Bare pyHanko in a fresh interpreter that never imports the service (no speed-ups installed)."""
-    arg = json.dumps({"pdf": str(pdf), "crls": [c.hex() for c in crls], "ocsps": [o.hex() for o in ocsps],
-                      "roots": str(pki.government_anchors), "inter": str(pki.intermediates), "rounds": rounds})
+    arg = json.dumps(
+        {
+            "pdf": str(pdf),
+            "crls": [c.hex() for c in crls],
+            "ocsps": [o.hex() for o in ocsps],
+            "roots": str(pki.government_anchors),
+            "inter": str(pki.intermediates),
+            "rounds": rounds,
+        }
+    )
     done = subprocess.run([sys.executable, "-c", _STOCK, arg], capture_output=True, text=True, check=True)
     values: list[float] = json.loads(done.stdout.strip().splitlines()[-1])
     return values
@@ -101,8 +109,11 @@ def main() -> None:
     trust = TrustStore.from_files([pki.government_anchors], [pki.public_anchors], [pki.intermediates])
     policy = trust.policy("government-result")
     crls, ocsps = pki.revocation_material()
-    snapshot = RevocationSnapshot("bench", tuple(asn1_crl.CertificateList.load(c) for c in crls),
-                                  tuple(asn1_ocsp.OCSPResponse.load(o) for o in ocsps))
+    snapshot = RevocationSnapshot(
+        "bench",
+        tuple(asn1_crl.CertificateList.load(c) for c in crls),
+        tuple(asn1_ocsp.OCSPResponse.load(o) for o in ocsps),
+    )
     ctx = EngineContext(trust)
 
     def engine_once() -> None:
@@ -112,8 +123,13 @@ def main() -> None:
     def bare_once() -> None:
         reader = PdfFileReader(io.BytesIO(signed))
         sig = reader.embedded_signatures[0]
-        vc = ValidationContext(trust_roots=trust.roots_for(policy), other_certs=trust.intermediates,
-                               crls=list(snapshot.crls), ocsps=list(snapshot.ocsps), allow_fetching=False)
+        vc = ValidationContext(
+            trust_roots=trust.roots_for(policy),
+            other_certs=trust.intermediates,
+            crls=list(snapshot.crls),
+            ocsps=list(snapshot.ocsps),
+            allow_fetching=False,
+        )
         status = validate_pdf_signature(sig, vc)
         assert status.bottom_line
 
@@ -139,23 +155,32 @@ def main() -> None:
     print("\nvalidation, one process (one core), revocation cached:")
 
     def line(name: str, values: list[float]) -> None:
-        print(f"  {name:34} p50 {ms(pct(values, .5))}  p95 {ms(pct(values, .95))}  "
-              f"{1 / statistics.mean(values):6.1f} validations/s")
+        print(
+            f"  {name:34} p50 {ms(pct(values, 0.5))}  p95 {ms(pct(values, 0.95))}  "
+            f"{1 / statistics.mean(values):6.1f} validations/s"
+        )
 
     line("service engine, warm", warm_t)
     line("service engine, cold", cold_t)
     line("bare pyHanko, as shipped (own proc)", stock_t)
     line("bare pyHanko, with the speed-ups", bare_t)
     for name, values in (("warm", warm_t), ("cold", cold_t)):
-        print(f"  ratio engine {name} / bare as shipped:  p50 {pct(values, .5) / pct(stock_t, .5):5.2f}x   "
-              f"/ bare with speed-ups: p50 {pct(values, .5) / pct(bare_t, .5):5.2f}x")
+        print(
+            f"  ratio engine {name} / bare as shipped:  p50 {pct(values, 0.5) / pct(stock_t, 0.5):5.2f}x   "
+            f"/ bare with speed-ups: p50 {pct(values, 0.5) / pct(bare_t, 0.5):5.2f}x"
+        )
     print("  (the engine also checks coverage and trailing bytes, scans stream sizes, writes the ETSI XML)")
 
     cache = RevocationCache(work / "revocation")
     cache.put_many(crls, ocsps)
     for workers in (1, 2):
-        config = WorkerConfig((str(pki.government_anchors),), (str(pki.public_anchors),),
-                              (str(pki.intermediates),), str(cache.directory), Limits())
+        config = WorkerConfig(
+            (str(pki.government_anchors),),
+            (str(pki.public_anchors),),
+            (str(pki.intermediates),),
+            str(cache.directory),
+            Limits(),
+        )
 
         async def run_pool(n: int = workers, cfg: WorkerConfig = config) -> tuple[float, int]:
             pool = ValidationPool(cfg, workers=n)
@@ -177,12 +202,16 @@ def main() -> None:
             return elapsed, total
 
         elapsed, total = asyncio.run(run_pool())
-        print(f"  worker pool, {workers} process(es): {total / elapsed:6.1f} validations/s "
-              f"({total} files in {elapsed:.1f} s, including transfer to the workers)")
+        print(
+            f"  worker pool, {workers} process(es): {total / elapsed:6.1f} validations/s "
+            f"({total} files in {elapsed:.1f} s, including transfer to the workers)"
+        )
 
     copy = make_pdf(5, lines=("Ban sao dien tu duoc chung thuc tu ban chinh",))
-    stamp = StampText("BẢN SAO ĐIỆN TỬ ĐƯỢC CHỨNG THỰC TỪ BẢN CHÍNH",
-                      ("Số chứng thực: 125/2026/SCT-BS", "Ngày chứng thực: 05/03/2026"))
+    stamp = StampText(
+        "BẢN SAO ĐIỆN TỬ ĐƯỢC CHỨNG THỰC TỪ BẢN CHÍNH",
+        ("Số chứng thực: 125/2026/SCT-BS", "Ngày chứng thực: 05/03/2026"),
+    )
     options = SignatureOptions(level="B-LT", certify=True, stamp=stamp, reason="Chứng thực bản sao")
     signer = signer_for(pki, "gov-agency")
     chain = pki.chain("gov-agency")
@@ -199,7 +228,7 @@ def main() -> None:
 
     sign_t = asyncio.run(sign_rounds())
     print("\nsigning a 5-page certified copy (certifying, B-LT, stamp, local timestamper):")
-    print(f"  p50 {ms(pct(sign_t, .5))}  p95 {ms(pct(sign_t, .95))}")
+    print(f"  p50 {ms(pct(sign_t, 0.5))}  p95 {ms(pct(sign_t, 0.95))}")
 
 
 if __name__ == "__main__":

@@ -36,8 +36,11 @@ def engine_context(trust: TrustStore) -> EngineContext:
 def cached(pki: TestPki) -> RevocationSnapshot:
     """What the service's revocation cache holds after a refresh."""
     crls, ocsps = pki.revocation_material()
-    return RevocationSnapshot("cached", tuple(asn1_crl.CertificateList.load(c) for c in crls),
-                              tuple(asn1_ocsp.OCSPResponse.load(o) for o in ocsps))
+    return RevocationSnapshot(
+        "cached",
+        tuple(asn1_crl.CertificateList.load(c) for c in crls),
+        tuple(asn1_ocsp.OCSPResponse.load(o) for o in ocsps),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -60,8 +63,14 @@ class SoftHsm:
 
 @pytest.fixture()
 def softhsm(tmp_path: Path) -> Iterator[SoftHsm]:
-    module = next((p for p in ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so")
-                   if os.path.exists(p)), None)
+    module = next(
+        (
+            p
+            for p in ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so")
+            if os.path.exists(p)
+        ),
+        None,
+    )
     if module is None:
         pytest.skip("SoftHSM2 is not installed")
     tokens = tmp_path / "tokens"

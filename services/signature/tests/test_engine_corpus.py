@@ -41,8 +41,9 @@ def signed(label: str, level: str = "B-LT", **kw: object) -> Callable[[TestPki, 
     return make
 
 
-def then(first: Callable[[TestPki, bytes, SigningMaterial], bytes],
-         change: Callable[[bytes], bytes]) -> Callable[[TestPki, bytes, SigningMaterial], bytes]:
+def then(
+    first: Callable[[TestPki, bytes, SigningMaterial], bytes], change: Callable[[bytes], bytes]
+) -> Callable[[TestPki, bytes, SigningMaterial], bytes]:
     return lambda pki, pdf, material: change(first(pki, pdf, material))
 
 
@@ -85,17 +86,20 @@ CASES: dict[str, Case] = {
     "self-signed": Case(signed("self-signed", "B-T"), ANY, U, "NO_CERTIFICATE_CHAIN_FOUND"),
     # attacks and broken files
     "content-changed-after-signing": Case(
-        then(signed("gov-agency", "B-T"), corpus.change_content_after_signing), GOV, F, "FORMAT_FAILURE"),
+        then(signed("gov-agency", "B-T"), corpus.change_content_after_signing), GOV, F, "FORMAT_FAILURE"
+    ),
     "content-changed-after-certifying": Case(
-        then(signed("gov-agency", "B-LT", certify=True), corpus.change_content_after_signing),
-        GOV, F, "FORMAT_FAILURE"),
+        then(signed("gov-agency", "B-LT", certify=True), corpus.change_content_after_signing), GOV, F, "FORMAT_FAILURE"
+    ),
     "annotation-over-content": Case(
-        then(signed("gov-agency", "B-T"), corpus.annotate_over_content), GOV, F, "FORMAT_FAILURE"),
+        then(signed("gov-agency", "B-T"), corpus.annotate_over_content), GOV, F, "FORMAT_FAILURE"
+    ),
     "signature-not-covering-file": Case(partial_coverage, GOV, F, "FORMAT_FAILURE"),
     "bytes-appended": Case(then(signed("gov-agency", "B-T"), corpus.append_bytes), GOV, F, "FORMAT_FAILURE"),
     "unsigned": Case(lambda pki, pdf, m: pdf, GOV, F, "FORMAT_FAILURE"),
     "empty-signature-value": Case(
-        then(signed("gov-agency", "B-B"), corpus.empty_signature_value), GOV, F, "FORMAT_FAILURE"),
+        then(signed("gov-agency", "B-B"), corpus.empty_signature_value), GOV, F, "FORMAT_FAILURE"
+    ),
     "broken-byte-range": Case(then(signed("gov-agency", "B-B"), corpus.break_byte_range), GOV, F, "FORMAT_FAILURE"),
     "truncated": Case(then(signed("gov-agency", "B-LT"), corpus.truncate), GOV, F, "FORMAT_FAILURE"),
     "encrypted": Case(lambda pki, pdf, m: corpus.encrypt(pdf), GOV, F, "FORMAT_FAILURE"),
@@ -116,8 +120,13 @@ def run(data: bytes, policy: str, trust: TrustStore, ctx: EngineContext, rev: Re
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_corpus_verdict(name: str, corpus_files: dict[str, bytes], trust: TrustStore,
-                        engine_context: EngineContext, cached: RevocationSnapshot) -> None:
+def test_corpus_verdict(
+    name: str,
+    corpus_files: dict[str, bytes],
+    trust: TrustStore,
+    engine_context: EngineContext,
+    cached: RevocationSnapshot,
+) -> None:
     case = CASES[name]
     rev = cached if case.revocation == "cached" else RevocationSnapshot("empty")
     started = time.monotonic()
@@ -131,8 +140,9 @@ def test_corpus_verdict(name: str, corpus_files: dict[str, bytes], trust: TrustS
         assert report.signatures and all(s.indication == P for s in report.signatures)
 
 
-def test_report_describes_the_signer(corpus_files: dict[str, bytes], trust: TrustStore,
-                                     engine_context: EngineContext, cached: RevocationSnapshot) -> None:
+def test_report_describes_the_signer(
+    corpus_files: dict[str, bytes], trust: TrustStore, engine_context: EngineContext, cached: RevocationSnapshot
+) -> None:
     report = run(corpus_files["valid-B-LT"], GOV, trust, engine_context, cached)
     sig = report.signatures[0]
     assert sig.signer is not None
@@ -140,7 +150,9 @@ def test_report_describes_the_signer(corpus_files: dict[str, bytes], trust: Trus
     assert sig.signer.organization == "UBND tỉnh Thử Nghiệm"
     assert (sig.signer.uid_kind, sig.signer.uid_value) == ("MNS", "1000001")
     assert [c.common_name for c in sig.chain][1:] == [
-        "CA phục vụ các cơ quan Nhà nước G2 (thử nghiệm)", "RootCA chuyên dùng Chính phủ G2 (thử nghiệm)"]
+        "CA phục vụ các cơ quan Nhà nước G2 (thử nghiệm)",
+        "RootCA chuyên dùng Chính phủ G2 (thử nghiệm)",
+    ]
     assert sig.anchor_set == "government"
     assert sig.coverage == "ENTIRE_REVISION" and sig.modification_level == "LTA_UPDATES"
     assert sig.timestamp_time is not None and sig.best_signature_time is not None
@@ -150,28 +162,32 @@ def test_report_describes_the_signer(corpus_files: dict[str, bytes], trust: Trus
     assert pub.anchor_set == "public"
 
 
-def test_public_ca_refusal_says_which_set(corpus_files: dict[str, bytes], trust: TrustStore,
-                                          engine_context: EngineContext, cached: RevocationSnapshot) -> None:
+def test_public_ca_refusal_says_which_set(
+    corpus_files: dict[str, bytes], trust: TrustStore, engine_context: EngineContext, cached: RevocationSnapshot
+) -> None:
     report = run(corpus_files["public-ca-under-government-policy"], GOV, trust, engine_context, cached)
     assert any(d.code == "other_anchor_set" for d in report.signatures[0].details)
 
 
-def test_two_signatures_are_both_reported(corpus_files: dict[str, bytes], trust: TrustStore,
-                                          engine_context: EngineContext, cached: RevocationSnapshot) -> None:
+def test_two_signatures_are_both_reported(
+    corpus_files: dict[str, bytes], trust: TrustStore, engine_context: EngineContext, cached: RevocationSnapshot
+) -> None:
     report = run(corpus_files["two-signatures"], GOV, trust, engine_context, cached)
     assert len(report.signatures) == 2
     assert report.signatures[0].modification_level == "FORM_FILLING"
     assert report.signatures[1].coverage in ("ENTIRE_FILE", "ENTIRE_REVISION")
 
 
-def test_try_later_asks_the_refresher_to_watch_the_signer(corpus_files: dict[str, bytes], trust: TrustStore,
-                                                          engine_context: EngineContext) -> None:
+def test_try_later_asks_the_refresher_to_watch_the_signer(
+    corpus_files: dict[str, bytes], trust: TrustStore, engine_context: EngineContext
+) -> None:
     report = run(corpus_files["B-T-no-revocation-data"], GOV, trust, engine_context, RevocationSnapshot("empty"))
     assert len(report.missing_revocation) == 1
 
 
-def test_xml_report_carries_the_final_verdict(corpus_files: dict[str, bytes], trust: TrustStore,
-                                              engine_context: EngineContext, cached: RevocationSnapshot) -> None:
+def test_xml_report_carries_the_final_verdict(
+    corpus_files: dict[str, bytes], trust: TrustStore, engine_context: EngineContext, cached: RevocationSnapshot
+) -> None:
     _, xml = validate(corpus_files["expired"], trust.policy(GOV), engine_context, cached)
     assert "urn:etsi:019102:mainindication:total-failed" in xml and "subindication:EXPIRED" in xml
     _, xml = validate(corpus_files["valid-B-LT"], trust.policy(GOV), engine_context, cached)
@@ -188,8 +204,9 @@ def test_any_single_byte_change_in_signed_range_fails(
     assert report.indication == F and report.sub_indication in ("HASH_FAILURE", "FORMAT_FAILURE")
 
 
-def test_unknown_bytes_are_format_failure(trust: TrustStore, engine_context: EngineContext,
-                                          cached: RevocationSnapshot) -> None:
+def test_unknown_bytes_are_format_failure(
+    trust: TrustStore, engine_context: EngineContext, cached: RevocationSnapshot
+) -> None:
     for junk in (b"", b"hello", b"%PDF-1.7\n" + b"\x00" * 500, make_pdf(1)[:200]):
         report = run(junk, GOV, trust, engine_context, cached)
         assert (report.indication, report.sub_indication) == (F, "FORMAT_FAILURE")

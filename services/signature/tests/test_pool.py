@@ -16,14 +16,17 @@ from kho_signature.validation.pool import ValidationPool, WorkerConfig
 
 def _config(pki: TestPki, tmp_path: Path, limits: Limits) -> WorkerConfig:
     cache = RevocationCache(tmp_path / "rev")
-    return WorkerConfig((str(pki.government_anchors),), (str(pki.public_anchors),), (str(pki.intermediates),),
-                        str(cache.directory), limits)
+    return WorkerConfig(
+        (str(pki.government_anchors),),
+        (str(pki.public_anchors),),
+        (str(pki.intermediates),),
+        str(cache.directory),
+        limits,
+    )
 
 
-def test_worker_over_its_time_is_killed_and_replaced(pki: TestPki, material: SigningMaterial,
-                                                     tmp_path: Path) -> None:
-    signed = asyncio.run(async_sign_as(pki, "gov-agency", make_pdf(1, size=2_000_000), level="B-LT",
-                                       material=material))
+def test_worker_over_its_time_is_killed_and_replaced(pki: TestPki, material: SigningMaterial, tmp_path: Path) -> None:
+    signed = asyncio.run(async_sign_as(pki, "gov-agency", make_pdf(1, size=2_000_000), level="B-LT", material=material))
 
     async def scenario() -> None:
         slow = ValidationPool(_config(pki, tmp_path, Limits(cpu_seconds=0.01)), workers=1, timeout_margin=0.0)

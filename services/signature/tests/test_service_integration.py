@@ -54,8 +54,9 @@ def idp(tmp_path_factory: pytest.TempPathFactory) -> TestIdentityProvider:
 
 
 @pytest.fixture(scope="module")
-def settings(pki: TestPki, pki_server: PkiServer, idp: TestIdentityProvider,
-             tmp_path_factory: pytest.TempPathFactory) -> SignatureSettings:
+def settings(
+    pki: TestPki, pki_server: PkiServer, idp: TestIdentityProvider, tmp_path_factory: pytest.TempPathFactory
+) -> SignatureSettings:
     keys = tmp_path_factory.mktemp("keys")
     (keys / "agency.p12").write_bytes(pki.pkcs12("gov-agency", b"thu-nghiem"))
     (keys / "agency.pass").write_text("thu-nghiem")
@@ -73,8 +74,13 @@ def settings(pki: TestPki, pki_server: PkiServer, idp: TestIdentityProvider,
         signature_revocation_refresh_seconds=3600,
         signature_workers=2,
         signature_cpu_seconds=8,
-        signature_keys={"ubnd-tinh": {"kind": "pkcs12", "path": str(keys / "agency.p12"),
-                                      "password_file": str(keys / "agency.pass")}},
+        signature_keys={
+            "ubnd-tinh": {
+                "kind": "pkcs12",
+                "path": str(keys / "agency.p12"),
+                "password_file": str(keys / "agency.pass"),
+            }
+        },
         signature_tsa_url=pki_server.tsa_url,
     )
 
@@ -148,12 +154,19 @@ def test_refresher_uses_the_ocsp_rewrite(refreshed: None, pki_server: PkiServer)
 
 @pytest.mark.parametrize("name", INTERFACE_CASES)
 def test_http_validation_gives_the_expected_verdict(
-    name: str, client: TestClient, refreshed: None, corpus_files: dict[str, bytes],  # noqa: F811
+    name: str,
+    client: TestClient,
+    refreshed: None,
+    corpus_files: dict[str, bytes],  # noqa: F811
     idp: TestIdentityProvider,
 ) -> None:
     case = CASES[name]
-    response = client.post("/v1/validations", headers=auth(idp), data={"policy": case.policy},
-                           files={"file": (f"{name}.pdf", corpus_files[name], "application/pdf")})
+    response = client.post(
+        "/v1/validations",
+        headers=auth(idp),
+        data={"policy": case.policy},
+        files={"file": (f"{name}.pdf", corpus_files[name], "application/pdf")},
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert (body["indication"], body["sub_indication"]) == (case.indication.value, case.sub), body["message_en"]
@@ -163,32 +176,56 @@ def test_http_validation_gives_the_expected_verdict(
     assert xml.status_code == 200 and b"urn:etsi:019102:mainindication" in xml.content
 
 
-def test_http_validation_by_s3_reference(client: TestClient, service: SignatureService, refreshed: None,
-                                         corpus_files: dict[str, bytes], idp: TestIdentityProvider) -> None:  # noqa: F811
+def test_http_validation_by_s3_reference(
+    client: TestClient,
+    service: SignatureService,
+    refreshed: None,
+    corpus_files: dict[str, bytes],  # noqa: F811
+    idp: TestIdentityProvider,
+) -> None:
     bucket = service.runtime.bucket("signature-reports")
     data = corpus_files["valid-B-LT"]
     service.runtime.s3.put_object(bucket, f"incoming/{RUN}.pdf", io.BytesIO(data), len(data))
-    response = client.post("/v1/validations", headers=auth(idp),
-                           json={"bucket": bucket, "key": f"incoming/{RUN}.pdf", "policy": "government-result"})
+    response = client.post(
+        "/v1/validations",
+        headers=auth(idp),
+        json={"bucket": bucket, "key": f"incoming/{RUN}.pdf", "policy": "government-result"},
+    )
     assert response.status_code == 201, response.text
     assert response.json()["indication"] == "TOTAL_PASSED"
-    missing = client.post("/v1/validations", headers=auth(idp),
-                          json={"bucket": bucket, "key": "does/not/exist.pdf", "policy": "government-result"})
+    missing = client.post(
+        "/v1/validations",
+        headers=auth(idp),
+        json={"bucket": bucket, "key": "does/not/exist.pdf", "policy": "government-result"},
+    )
     assert missing.status_code == 404
 
 
 def test_http_rejects_unknown_policy_and_anonymous_callers(client: TestClient, idp: TestIdentityProvider) -> None:
     pdf = make_pdf(1)
-    assert client.post("/v1/validations", data={"policy": "government-result"},
-                       files={"file": ("a.pdf", pdf, "application/pdf")}).status_code == 401
-    response = client.post("/v1/validations", headers=auth(idp), data={"policy": "no-such-policy"},
-                           files={"file": ("a.pdf", pdf, "application/pdf")})
+    assert (
+        client.post(
+            "/v1/validations", data={"policy": "government-result"}, files={"file": ("a.pdf", pdf, "application/pdf")}
+        ).status_code
+        == 401
+    )
+    response = client.post(
+        "/v1/validations",
+        headers=auth(idp),
+        data={"policy": "no-such-policy"},
+        files={"file": ("a.pdf", pdf, "application/pdf")},
+    )
     assert response.status_code == 422
 
 
-def test_try_later_then_refresher_then_passed(client: TestClient, service: SignatureService,
-                                              corpus_files: dict[str, bytes], idp: TestIdentityProvider,  # noqa: F811
-                                              pki: TestPki, tmp_path: Path) -> None:
+def test_try_later_then_refresher_then_passed(
+    client: TestClient,
+    service: SignatureService,
+    corpus_files: dict[str, bytes],  # noqa: F811
+    idp: TestIdentityProvider,
+    pki: TestPki,
+    tmp_path: Path,
+) -> None:
     # a fresh cache: the B-T file has no revocation data of its own
     from kho_signature.revocation import Refresher, RevocationCache
 
@@ -208,16 +245,20 @@ def test_try_later_then_refresher_then_passed(client: TestClient, service: Signa
     assert report.indication == Indication.TOTAL_PASSED, report.message_en
 
 
-def test_sign_endpoint_makes_a_valid_certified_copy(client: TestClient, refreshed: None, idp: TestIdentityProvider,
-                                                    pki: TestPki) -> None:
+def test_sign_endpoint_makes_a_valid_certified_copy(
+    client: TestClient, refreshed: None, idp: TestIdentityProvider, pki: TestPki
+) -> None:
     officer = idp.officer("000.00.01.H01", roles=["certify"])
     form = {
-        "profile": "ubnd-tinh", "agency_code": "000.00.01.H01", "reason": "Chứng thực bản sao từ bản chính",
+        "profile": "ubnd-tinh",
+        "agency_code": "000.00.01.H01",
+        "reason": "Chứng thực bản sao từ bản chính",
         "stamp_heading": "BẢN SAO ĐIỆN TỬ ĐƯỢC CHỨNG THỰC TỪ BẢN CHÍNH",
         "stamp_lines": json.dumps(["Số chứng thực: 7/2026/SCT-BS", "Ngày 05/03/2026"], ensure_ascii=False),
     }
-    response = client.post("/v1/signatures", headers=officer, data=form,
-                           files={"file": ("copy.pdf", make_pdf(5), "application/pdf")})
+    response = client.post(
+        "/v1/signatures", headers=officer, data=form, files={"file": ("copy.pdf", make_pdf(5), "application/pdf")}
+    )
     assert response.status_code == 200, response.text
     signed = response.content
     trust = TrustStore.from_files([pki.government_anchors], [pki.public_anchors], [pki.intermediates])
@@ -225,27 +266,50 @@ def test_sign_endpoint_makes_a_valid_certified_copy(client: TestClient, refreshe
     assert report.indication == Indication.TOTAL_PASSED, report.message_en
     assert report.signatures[0].certification == "NO_CHANGES" and report.signatures[0].level == "B-LT"
     # stored variant, and the refusals
-    stored = client.post("/v1/signatures", headers=officer, data={**form, "store": "true"},
-                         files={"file": ("copy.pdf", make_pdf(1), "application/pdf")})
+    stored = client.post(
+        "/v1/signatures",
+        headers=officer,
+        data={**form, "store": "true"},
+        files={"file": ("copy.pdf", make_pdf(1), "application/pdf")},
+    )
     assert stored.status_code == 201 and stored.json()["key"].startswith("signed/")
     other_agency = idp.officer("000.00.02.H01", roles=["certify"])
-    assert client.post("/v1/signatures", headers=other_agency, data=form,
-                       files={"file": ("copy.pdf", make_pdf(1), "application/pdf")}).status_code == 403
-    assert client.post("/v1/signatures", headers=auth(idp), data=form,
-                       files={"file": ("copy.pdf", make_pdf(1), "application/pdf")}).status_code == 403
-    bad = client.post("/v1/signatures", headers=officer, data={**form, "profile": "nope"},
-                      files={"file": ("copy.pdf", make_pdf(1), "application/pdf")})
+    assert (
+        client.post(
+            "/v1/signatures",
+            headers=other_agency,
+            data=form,
+            files={"file": ("copy.pdf", make_pdf(1), "application/pdf")},
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            "/v1/signatures", headers=auth(idp), data=form, files={"file": ("copy.pdf", make_pdf(1), "application/pdf")}
+        ).status_code
+        == 403
+    )
+    bad = client.post(
+        "/v1/signatures",
+        headers=officer,
+        data={**form, "profile": "nope"},
+        files={"file": ("copy.pdf", make_pdf(1), "application/pdf")},
+    )
     assert bad.status_code == 422
 
 
-async def _kafka_roundtrip(settings: SignatureSettings, service: SignatureService,
-                           files: dict[str, tuple[bytes, str]]) -> dict[str, Any]:
+async def _kafka_roundtrip(
+    settings: SignatureSettings, service: SignatureService, files: dict[str, tuple[bytes, str]]
+) -> dict[str, Any]:
     s3: Minio = service.runtime.s3
     bucket = service.runtime.bucket("signature-reports")
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
-    consumer = AIOKafkaConsumer(f"{settings.kafka_topic_prefix}{SIGNATURE_VERDICTS}",
-                                bootstrap_servers=settings.kafka_bootstrap, auto_offset_reset="earliest",
-                                group_id=None)
+    consumer = AIOKafkaConsumer(
+        f"{settings.kafka_topic_prefix}{SIGNATURE_VERDICTS}",
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
     await producer.start()
     await consumer.start()
     try:
@@ -253,12 +317,18 @@ async def _kafka_roundtrip(settings: SignatureSettings, service: SignatureServic
             key = f"uploads/{doc_id}.pdf"
             await asyncio.to_thread(s3.put_object, bucket, key, io.BytesIO(data), len(data))
             event = DocumentUploaded(
-                document_id=doc_id, version=1, owner_id="001099000123", document_type=DocumentType.ISSUED_RESULT,
+                document_id=doc_id,
+                version=1,
+                owner_id="001099000123",
+                document_type=DocumentType.ISSUED_RESULT,
                 file=ObjectRef(bucket=bucket, key=key, sha256=hashlib.sha256(data).hexdigest(), size=len(data)),
                 policy=policy,
             )
-            record = encode(event, new_envelope(event, source="/kho/vault-test", time=datetime.now(UTC)),
-                            topic_prefix=settings.kafka_topic_prefix)
+            record = encode(
+                event,
+                new_envelope(event, source="/kho/vault-test", time=datetime.now(UTC)),
+                topic_prefix=settings.kafka_topic_prefix,
+            )
             await producer.send_and_wait(record.topic, record.value, key=record.key, headers=record.headers)
         verdicts: dict[str, Any] = {}
         deadline = time.monotonic() + 240
@@ -275,7 +345,10 @@ async def _kafka_roundtrip(settings: SignatureSettings, service: SignatureServic
 
 
 def test_kafka_document_uploaded_gives_the_expected_verdicts(
-    client: TestClient, settings: SignatureSettings, service: SignatureService, refreshed: None,
+    client: TestClient,
+    settings: SignatureSettings,
+    service: SignatureService,
+    refreshed: None,
     corpus_files: dict[str, bytes],  # noqa: F811
 ) -> None:
     files = {f"{RUN}-{name}": (corpus_files[name], CASES[name].policy) for name in INTERFACE_CASES}

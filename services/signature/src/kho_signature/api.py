@@ -45,8 +45,12 @@ def service_of(request: Request) -> SignatureService:
 
 def _check_policy(policy: str) -> None:
     if policy not in DEFAULT_POLICIES:
-        raise ApiError(422, "unknown_policy", f"unknown policy {policy!r}; known: {sorted(DEFAULT_POLICIES)}",
-                       "Chính sách kiểm tra chữ ký không hợp lệ")
+        raise ApiError(
+            422,
+            "unknown_policy",
+            f"unknown policy {policy!r}; known: {sorted(DEFAULT_POLICIES)}",
+            "Chính sách kiểm tra chữ ký không hợp lệ",
+        )
 
 
 def _too_large(limit: int) -> ApiError:
@@ -75,15 +79,20 @@ async def create_validation(request: Request, principal: CurrentPrincipal) -> JS
         try:
             ref = ObjectReference.model_validate_json(await request.body())
         except ValidationError as exc:
-            raise ApiError(422, "validation_error", str(exc.errors()[0]["msg"]),
-                           "Dữ liệu gửi lên không hợp lệ") from exc
+            raise ApiError(
+                422, "validation_error", str(exc.errors()[0]["msg"]), "Dữ liệu gửi lên không hợp lệ"
+            ) from exc
         policy = ref.policy
         _check_policy(policy)
         try:
             data = await service.get_object(ref.bucket, ref.key, limit)
         except Exception as exc:
-            raise ApiError(404, "object_not_found", f"cannot read s3://{ref.bucket}/{ref.key}: {type(exc).__name__}",
-                           "Không tìm thấy tệp tin") from exc
+            raise ApiError(
+                404,
+                "object_not_found",
+                f"cannot read s3://{ref.bucket}/{ref.key}: {type(exc).__name__}",
+                "Không tìm thấy tệp tin",
+            ) from exc
         if len(data) > limit:
             raise _too_large(limit)
         source = {"bucket": ref.bucket, "key": ref.key}
@@ -95,8 +104,11 @@ async def create_validation(request: Request, principal: CurrentPrincipal) -> JS
     report, xml = await service.validate(data, policy)
     validation_id = uuid.uuid4().hex
     await service.store_report(validation_id, report, xml, extra={"source": source, "requested_by": principal.subject})
-    body = {"id": validation_id, **json.loads(report.model_dump_json()),
-            "etsi_report": f"/v1/validations/{validation_id}/etsi.xml"}
+    body = {
+        "id": validation_id,
+        **json.loads(report.model_dump_json()),
+        "etsi_report": f"/v1/validations/{validation_id}/etsi.xml",
+    }
     return JSONResponse(body, status_code=201)
 
 
@@ -105,8 +117,15 @@ async def get_validation(validation_id: str, request: Request, principal: Curren
     doc = await runtime_of(request).db[VALIDATIONS].find_one({"_id": validation_id})
     if doc is None:
         raise not_found("validation")
-    for key in ("_id", "outbox", "outbox_pending", "outbox_lease_until", "outbox_lease_owner", "created_at",
-                "requested_by"):
+    for key in (
+        "_id",
+        "outbox",
+        "outbox_pending",
+        "outbox_lease_until",
+        "outbox_lease_owner",
+        "created_at",
+        "requested_by",
+    ):
         doc.pop(key, None)
     body = json.loads(json.dumps({"id": validation_id, **doc}, default=str))
     body["etsi_report"] = f"/v1/validations/{validation_id}/etsi.xml"
@@ -143,8 +162,9 @@ def _may_sign(principal: Principal, fields: SignatureRequestFields) -> None:
     if not principal.is_officer:
         raise ApiError(403, "forbidden", "only officers sign documents", "Bạn không có quyền ký số tài liệu")
     if fields.agency_code and principal.agency_code != fields.agency_code:
-        raise ApiError(403, "forbidden", "officers sign for their own agency only",
-                       "Bạn chỉ được ký số tài liệu của cơ quan mình")
+        raise ApiError(
+            403, "forbidden", "officers sign for their own agency only", "Bạn chỉ được ký số tài liệu của cơ quan mình"
+        )
 
 
 @router.post("/signatures", response_model=None)
@@ -153,22 +173,32 @@ async def create_signature(request: Request, principal: CurrentPrincipal) -> Res
     data, raw = await _read_upload(request, service.settings.signature_max_bytes)
     try:
         lines = json.loads(raw.get("stamp_lines") or "[]")
-        fields = SignatureRequestFields.model_validate({
-            **{k: v for k, v in raw.items() if k != "stamp_lines"}, "stamp_lines": lines,
-        })
+        fields = SignatureRequestFields.model_validate(
+            {
+                **{k: v for k, v in raw.items() if k != "stamp_lines"},
+                "stamp_lines": lines,
+            }
+        )
     except (ValueError, ValidationError) as exc:
-        raise ApiError(422, "validation_error", f"invalid signing request: {exc}"[:300],
-                       "Yêu cầu ký số không hợp lệ") from exc
+        raise ApiError(
+            422, "validation_error", f"invalid signing request: {exc}"[:300], "Yêu cầu ký số không hợp lệ"
+        ) from exc
     _may_sign(principal, fields)
     if fields.profile not in service.keys.names:
-        raise ApiError(422, "unknown_profile", f"unknown key profile {fields.profile!r}",
-                       "Không tìm thấy khóa ký số được yêu cầu")
+        raise ApiError(
+            422, "unknown_profile", f"unknown key profile {fields.profile!r}", "Không tìm thấy khóa ký số được yêu cầu"
+        )
     level = fields.level or service.default_level()
     if level not in ("B-T", "B-LT", "B-LTA"):
         raise ApiError(422, "bad_level", "level must be B-T, B-LT or B-LTA", "Mức chữ ký không hợp lệ")
     stamp = StampText(fields.stamp_heading, tuple(fields.stamp_lines)) if fields.stamp_heading else None
-    options = SignatureOptions(level=level, certify=fields.certify, reason=fields.reason,  # type: ignore[arg-type]
-                               location=fields.location, stamp=stamp)
+    options = SignatureOptions(
+        level=level,  # type: ignore[arg-type]
+        certify=fields.certify,
+        reason=fields.reason,
+        location=fields.location,
+        stamp=stamp,
+    )
     if stamp is not None:
         from dataclasses import replace
 
@@ -182,7 +212,13 @@ async def create_signature(request: Request, principal: CurrentPrincipal) -> Res
         return Response(signed, media_type="application/pdf", headers={"x-content-sha256": digest})
     key = fields.key or f"signed/{digest}.pdf"
     await service.put_object(SIGNED_BUCKET, key, signed, "application/pdf")
-    return JSONResponse({"bucket": service.runtime.bucket(SIGNED_BUCKET), "key": key, "sha256": digest,
-                         "size": len(signed), "content_type": "application/pdf"}, status_code=201)
-
-
+    return JSONResponse(
+        {
+            "bucket": service.runtime.bucket(SIGNED_BUCKET),
+            "key": key,
+            "sha256": digest,
+            "size": len(signed),
+            "content_type": "application/pdf",
+        },
+        status_code=201,
+    )

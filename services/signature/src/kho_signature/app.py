@@ -40,7 +40,7 @@ definition = ServiceDefinition(
     name="signature",
     title="Kho dữ liệu: signature service",
     description="Validation of PAdES signatures (ETSI verdicts, two trust-anchor sets) and signing of "
-                "certified copies and results.",
+    "certified copies and results.",
     produces=(SignatureVerified, SignatureRejected),
     subscriptions=(verdicts,),
     outbox_collections=(VALIDATIONS,),

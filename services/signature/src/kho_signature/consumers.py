@@ -37,8 +37,14 @@ async def on_document_uploaded(service: SignatureService, delivery: Delivery) ->
         report = failure_report(data, policy_obj, "not_pdf", detail="the object does not match the event's sha256")
         xml = minimal_report(report)
     elif event.policy not in DEFAULT_POLICIES:
-        report = failure_report(data, policy_obj, "internal", indication=Indication.INDETERMINATE, sub="GENERIC",
-                                detail=f"unknown policy {event.policy}")
+        report = failure_report(
+            data,
+            policy_obj,
+            "internal",
+            indication=Indication.INDETERMINATE,
+            sub="GENERIC",
+            detail=f"unknown policy {event.policy}",
+        )
         xml = minimal_report(report)
     else:
         report, xml = await service.validate_with_refresh(data, event.policy)
@@ -58,9 +64,16 @@ async def on_document_uploaded(service: SignatureService, delivery: Delivery) ->
     )
     record = service.runtime.record(verdict, event_id=f"{validation_id}-verdict")
     stored = await service.store_report(
-        validation_id, report, xml,
+        validation_id,
+        report,
+        xml,
         extra={"document_id": event.document_id, "version": event.version, "event_id": delivery.envelope.id},
         records=[record],
     )
-    log.info("document validated", document_id=event.document_id, indication=report.indication.value,
-             sub_indication=report.sub_indication, stored=stored)
+    log.info(
+        "document validated",
+        document_id=event.document_id,
+        indication=report.indication.value,
+        sub_indication=report.sub_indication,
+        stored=stored,
+    )

@@ -34,10 +34,13 @@ VALIDATIONS = "validations"
 REPORTS_BUCKET = "signature-reports"
 SIGNED_BUCKET = "signature-signed"
 INDEXES = (
-    CollectionIndexes(VALIDATIONS, (
-        IndexModel([("sha256", ASCENDING)], name="sha256"),
-        IndexModel([("document_id", ASCENDING)], name="document_id"),
-    )),
+    CollectionIndexes(
+        VALIDATIONS,
+        (
+            IndexModel([("sha256", ASCENDING)], name="sha256"),
+            IndexModel([("document_id", ASCENDING)], name="document_id"),
+        ),
+    ),
 )
 
 
@@ -59,15 +62,28 @@ class SignatureService:
     def build(cls, runtime: Runtime) -> SignatureService:
         settings = runtime.settings
         assert isinstance(settings, SignatureSettings)
-        trust = TrustStore.from_files(settings.government_paths(), settings.public_paths(),
-                                      settings.intermediate_paths())
+        trust = TrustStore.from_files(
+            settings.government_paths(), settings.public_paths(), settings.intermediate_paths()
+        )
         cache = RevocationCache(settings.signature_revocation_dir)
         keys = KeyRing(dict(settings.signature_keys))
-        refresher = Refresher(cache, issuers=trust.intermediates, crl_sources=settings.crl_sources(),
-                              rewrites=settings.rewrites(), timeout=settings.signature_fetch_timeout_seconds)
-        pool = ValidationPool(WorkerConfig(settings.government_paths(), settings.public_paths(),
-                                           settings.intermediate_paths(), settings.signature_revocation_dir,
-                                           settings.limits()), workers=settings.signature_workers)
+        refresher = Refresher(
+            cache,
+            issuers=trust.intermediates,
+            crl_sources=settings.crl_sources(),
+            rewrites=settings.rewrites(),
+            timeout=settings.signature_fetch_timeout_seconds,
+        )
+        pool = ValidationPool(
+            WorkerConfig(
+                settings.government_paths(),
+                settings.public_paths(),
+                settings.intermediate_paths(),
+                settings.signature_revocation_dir,
+                settings.limits(),
+            ),
+            workers=settings.signature_workers,
+        )
         return cls(runtime, settings, trust, cache, refresher, pool, keys)
 
     # --- validation -----------------------------------------------------------------------------------
@@ -83,8 +99,9 @@ class SignatureService:
         report, xml = await self.validate(pdf, policy)
         if report.sub_indication == "TRY_LATER" and report.missing_revocation:
             try:
-                await asyncio.wait_for(self.refresher.refresh_once(),
-                                       timeout=self.settings.signature_fetch_timeout_seconds * 2)
+                await asyncio.wait_for(
+                    self.refresher.refresh_once(), timeout=self.settings.signature_fetch_timeout_seconds * 2
+                )
             except Exception as exc:
                 log.warning("on-demand revocation refresh failed", error=f"{type(exc).__name__}: {exc}")
             report, xml = await self.validate(pdf, policy)
@@ -92,8 +109,9 @@ class SignatureService:
 
     async def put_object(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
         s3 = self.runtime.s3
-        await asyncio.to_thread(s3.put_object, self.runtime.bucket(bucket), key, io.BytesIO(data), len(data),
-                                content_type=content_type)
+        await asyncio.to_thread(
+            s3.put_object, self.runtime.bucket(bucket), key, io.BytesIO(data), len(data), content_type=content_type
+        )
 
     async def get_object(self, bucket: str, key: str, max_bytes: int) -> bytes:
         def fetch() -> bytes:
@@ -107,8 +125,14 @@ class SignatureService:
 
         return await asyncio.to_thread(fetch)
 
-    async def store_report(self, validation_id: str, report: ValidationReport, xml: str,
-                           extra: dict[str, Any] | None = None, records: list[Any] | None = None) -> bool:
+    async def store_report(
+        self,
+        validation_id: str,
+        report: ValidationReport,
+        xml: str,
+        extra: dict[str, Any] | None = None,
+        records: list[Any] | None = None,
+    ) -> bool:
         """Saves the report (MongoDB) and its XML (S3); False when this validation id was stored before."""
         await self.put_object(REPORTS_BUCKET, xml_key(validation_id), xml.encode(), "application/xml")
         document: Document = {
@@ -131,8 +155,10 @@ class SignatureService:
     async def sign(self, pdf: bytes, profile: str, options: SignatureOptions) -> bytes:
         key = self.keys.get(profile)
         material = SigningMaterial(
-            timestamper=None, roots=self.trust.all_roots(),
-            intermediates=[*self.trust.intermediates, *key.chain[1:]], revocation=self.cache.snapshot(),
+            timestamper=None,
+            roots=self.trust.all_roots(),
+            intermediates=[*self.trust.intermediates, *key.chain[1:]],
+            revocation=self.cache.snapshot(),
         )
         tsa_url = self.settings.signature_tsa_url
         tsa_timeout = self.settings.signature_tsa_timeout_seconds
@@ -142,9 +168,13 @@ class SignatureService:
 
             # without a session argument the client opens and closes one per request
             timestamper = HTTPTimeStamper(tsa_url, timeout=tsa_timeout) if tsa_url else None
-            return await async_sign_pdf(pdf, key.signer, key.chain,
-                                        SigningMaterial(timestamper, material.roots, material.intermediates,
-                                                        material.revocation), options)
+            return await async_sign_pdf(
+                pdf,
+                key.signer,
+                key.chain,
+                SigningMaterial(timestamper, material.roots, material.intermediates, material.revocation),
+                options,
+            )
 
         def in_thread() -> bytes:
             with self.keys.lock(profile):  # one PKCS#11 session per profile: one signature at a time

@@ -64,5 +64,9 @@ class SignatureSettings(PlatformSettings):
         return _paths(self.signature_crl_sources)
 
     def limits(self) -> Limits:
-        return Limits(max_bytes=self.signature_max_bytes, max_pages=self.signature_max_pages,
-                      cpu_seconds=self.signature_cpu_seconds, memory_mb=self.signature_memory_mb)
+        return Limits(
+            max_bytes=self.signature_max_bytes,
+            max_pages=self.signature_max_pages,
+            cpu_seconds=self.signature_cpu_seconds,
+            memory_mb=self.signature_memory_mb,
+        )

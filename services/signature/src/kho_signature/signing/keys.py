@@ -100,8 +100,9 @@ def load_key(name: str, profile: KeyProfile) -> LoadedKey:
         if signer is None or signer.signing_cert is None:
             raise KeyError_(f"key profile {name}: cannot read the PKCS#12 file")
         chain = [signer.signing_cert, *[c for c in signer.cert_registry if c != signer.signing_cert]]
-        local = LocalKeySigner(signing_cert=signer.signing_cert, signing_key=signer.signing_key,
-                               cert_registry=signer.cert_registry)
+        local = LocalKeySigner(
+            signing_cert=signer.signing_cert, signing_key=signer.signing_key, cert_registry=signer.cert_registry
+        )
         return LoadedKey(name, local, chain)
     return _load_pkcs11(name, profile)
 

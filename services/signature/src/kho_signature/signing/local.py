@@ -53,12 +53,14 @@ class LocalTimeStamper(DummyTimeStamper):
     def _sign_tst_info(self, tst_info_data: bytes, md_algorithm: str, dt: datetime) -> tuple[bytes, Any]:
         digest = hashes.Hash(get_pyca_cryptography_hash(md_algorithm))
         digest.update(tst_info_data)
-        signed_attrs = cms.CMSAttributes([
-            _attr("content_type", "tst_info"),
-            _attr("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
-            _attr("signing_certificate", general.as_signing_certificate(self.tsa_cert)),
-            _attr("message_digest", digest.finalize()),
-        ])
+        signed_attrs = cms.CMSAttributes(
+            [
+                _attr("content_type", "tst_info"),
+                _attr("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
+                _attr("signing_certificate", general.as_signing_certificate(self.tsa_cert)),
+                _attr("message_digest", digest.finalize()),
+            ]
+        )
         if self._parsed_key is None:
             self._parsed_key = serialization.load_der_private_key(self.tsa_key.dump(), password=None)
         key = self._parsed_key

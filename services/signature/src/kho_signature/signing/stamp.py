@@ -140,7 +140,9 @@ def stamp_style(text: StampText, layout: StampLayout) -> TextStampStyle:
         timestamp_format="%d/%m/%Y %H:%M:%S %z",
         border_width=1,
         inner_content_layout=SimpleBoxLayoutRule(
-            x_align=AxisAlignment.ALIGN_MIN, y_align=AxisAlignment.ALIGN_MID, margins=Margins.uniform(6)  # type: ignore[no-untyped-call]
+            x_align=AxisAlignment.ALIGN_MIN,
+            y_align=AxisAlignment.ALIGN_MID,
+            margins=Margins.uniform(6),  # type: ignore[no-untyped-call]
         ),
     )
 

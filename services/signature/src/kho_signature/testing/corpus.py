@@ -36,17 +36,25 @@ def annotate_over_content(signed: bytes) -> bytes:
     writer = IncrementalPdfFileWriter(io.BytesIO(signed))
     page = writer.root["/Pages"]["/Kids"][0].get_object()
     appearance = generic.StreamObject(
-        {generic.NameObject("/Type"): generic.NameObject("/XObject"),
-         generic.NameObject("/Subtype"): generic.NameObject("/Form"),
-         generic.NameObject("/BBox"): generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 500, 80)])},  # type: ignore[no-untyped-call]
+        {
+            generic.NameObject("/Type"): generic.NameObject("/XObject"),
+            generic.NameObject("/Subtype"): generic.NameObject("/Form"),
+            generic.NameObject("/BBox"): generic.ArrayObject(
+                [generic.NumberObject(v) for v in (0, 0, 500, 80)]  # type: ignore[no-untyped-call]
+            ),
+        },
         stream_data=b"1 1 1 rg 0 0 500 80 re f 0 0 0 rg BT /Helv 16 Tf 10 30 Td (DA SUA) Tj ET",
     )
-    annot = generic.DictionaryObject({  # type: ignore[no-untyped-call]
-        generic.NameObject("/Type"): generic.NameObject("/Annot"),
-        generic.NameObject("/Subtype"): generic.NameObject("/Square"),
-        generic.NameObject("/Rect"): generic.ArrayObject([generic.NumberObject(v) for v in (60, 700, 560, 780)]),  # type: ignore[no-untyped-call]
-        generic.NameObject("/AP"): generic.DictionaryObject({generic.NameObject("/N"): writer.add_object(appearance)}),  # type: ignore[no-untyped-call]
-    })
+    annot = generic.DictionaryObject(
+        {  # type: ignore[no-untyped-call]
+            generic.NameObject("/Type"): generic.NameObject("/Annot"),
+            generic.NameObject("/Subtype"): generic.NameObject("/Square"),
+            generic.NameObject("/Rect"): generic.ArrayObject([generic.NumberObject(v) for v in (60, 700, 560, 780)]),  # type: ignore[no-untyped-call]
+            generic.NameObject("/AP"): generic.DictionaryObject(
+                {generic.NameObject("/N"): writer.add_object(appearance)}
+            ),  # type: ignore[no-untyped-call]
+        }
+    )
     annots = page.get("/Annots")
     new = generic.ArrayObject(list(annots) if annots is not None else [])
     new.append(writer.add_object(annot))
@@ -77,13 +85,13 @@ def _replace_byte_range(data: bytes, match: re.Match[bytes], values: tuple[int, 
     if len(new) > len(old):
         raise ValueError("new ByteRange does not fit")
     new = new + b" " * (len(old) - len(new))
-    return data[: match.start()] + new + data[match.end():]
+    return data[: match.start()] + new + data[match.end() :]
 
 
 def empty_signature_value(signed: bytes) -> bytes:
     """The /Contents hole filled with zeros: a signature field whose value is empty."""
     _, (_, b, c, _) = _byte_range(signed)
-    return signed[: b + 1] + b"0" * (c - b - 2) + signed[c - 1:]
+    return signed[: b + 1] + b"0" * (c - b - 2) + signed[c - 1 :]
 
 
 def break_byte_range(signed: bytes) -> bytes:
@@ -102,13 +110,13 @@ async def resign_partial_coverage(signed: bytes, signer: signers.Signer, uncover
     _, (a, b, c, d) = _byte_range(data)
     import hashlib
 
-    digest = hashlib.sha256(data[a:a + b] + data[c:c + d]).digest()
+    digest = hashlib.sha256(data[a : a + b] + data[c : c + d]).digest()
     cms = await signer.async_sign(digest, "sha256", use_pades=True)
     value = cms.dump().hex().encode()
     hole = c - b - 2
     if len(value) > hole:
         raise ValueError("signature does not fit")
-    return data[: b + 1] + value + b"0" * (hole - len(value)) + data[c - 1:]  # type: ignore[no-any-return]
+    return data[: b + 1] + value + b"0" * (hole - len(value)) + data[c - 1 :]  # type: ignore[no-any-return]
 
 
 def encrypt(pdf: bytes, user_password: str = "khach") -> bytes:  # noqa: S107  (a test file)

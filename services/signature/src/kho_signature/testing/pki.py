@@ -351,7 +351,10 @@ class TestPki:
         from kho_signature.signing.local import LocalTimeStamper
 
         return LocalTimeStamper(
-            self.cert("gov-tsa"), self.private_key("gov-tsa"), certs_to_embed=[self.cert("gov-root-g2")], fixed_dt=at  # type: ignore[arg-type]
+            self.cert("gov-tsa"),
+            self.private_key("gov-tsa"),
+            certs_to_embed=[self.cert("gov-root-g2")],  # type: ignore[arg-type]
+            fixed_dt=at,
         )
 
     def revocation_material(self, at: datetime | None = None) -> tuple[list[bytes], list[bytes]]:

@@ -104,16 +104,18 @@ class EngineContext:
     _specs: dict[tuple[str, str], SignatureValidationSpec] = field(default_factory=dict)
     _unrevoked: dict[tuple[str, str, bytes], datetime] = field(default_factory=dict)
 
-    def known_unrevoked(self, policy: Policy, revocation: RevocationSnapshot, cert: asn1_x509.Certificate,
-                        now: datetime) -> bool:
+    def known_unrevoked(
+        self, policy: Policy, revocation: RevocationSnapshot, cert: asn1_x509.Certificate, now: datetime
+    ) -> bool:
         """Whether the whole path of ``cert`` (a signer's or a TSA's) was validated unrevoked, with revocation
         data required, under this policy and this cache version, less than ``status_ttl`` ago. Such a
         path is not checked for revocation again: the result of the check is cached, not the verdict."""
         until = self._unrevoked.get((policy.name, revocation.version, cert.sha256))
         return until is not None and now <= until
 
-    def remember_unrevoked(self, policy: Policy, revocation: RevocationSnapshot, cert: asn1_x509.Certificate,
-                           now: datetime) -> None:
+    def remember_unrevoked(
+        self, policy: Policy, revocation: RevocationSnapshot, cert: asn1_x509.Certificate, now: datetime
+    ) -> None:
         if len(self._unrevoked) > 10_000:
             self._unrevoked.clear()
         self._unrevoked[(policy.name, revocation.version, cert.sha256)] = now + self.status_ttl
@@ -277,19 +279,42 @@ def validate(
     return asyncio.run(async_validate(pdf, policy, context, revocation, now=now))
 
 
-def _failure(pdf: bytes, policy: Policy, code: str, sub: str, indication: Indication, pages: int | None,
-             now: datetime, detail: str = "") -> ValidationReport:
+def _failure(
+    pdf: bytes,
+    policy: Policy,
+    code: str,
+    sub: str,
+    indication: Indication,
+    pages: int | None,
+    now: datetime,
+    detail: str = "",
+) -> ValidationReport:
     vi, en = messages.verdict_message(indication, code, 0)
     if detail:
         en = f"{en} ({detail})"
     return ValidationReport(
-        sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), pages=pages, policy=policy.name,
-        indication=indication, sub_indication=sub, message_vi=vi, message_en=en, signatures=[], validated_at=now,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        size=len(pdf),
+        pages=pages,
+        policy=policy.name,
+        indication=indication,
+        sub_indication=sub,
+        message_vi=vi,
+        message_en=en,
+        signatures=[],
+        validated_at=now,
     )
 
 
-def failure_report(pdf: bytes, policy: Policy, code: str, *, indication: Indication = Indication.TOTAL_FAILED,
-                   sub: str = "FORMAT_FAILURE", detail: str = "") -> ValidationReport:
+def failure_report(
+    pdf: bytes,
+    policy: Policy,
+    code: str,
+    *,
+    indication: Indication = Indication.TOTAL_FAILED,
+    sub: str = "FORMAT_FAILURE",
+    detail: str = "",
+) -> ValidationReport:
     """A report for a file that could not be validated at all (limits, parse errors, worker killed)."""
     return _failure(pdf, policy, code, sub, indication, None, datetime.now(UTC), detail)
 
@@ -325,16 +350,33 @@ async def async_validate(
         report = _failure(pdf, policy, exc.code, "FORMAT_FAILURE", Indication.TOTAL_FAILED, None, now, exc.detail)
         return report, etsi_xml.minimal_report(report)
     except RecursionError:
-        report = _failure(pdf, policy, "not_pdf", "FORMAT_FAILURE", Indication.TOTAL_FAILED, None, now,
-                          "nesting too deep")
+        report = _failure(
+            pdf, policy, "not_pdf", "FORMAT_FAILURE", Indication.TOTAL_FAILED, None, now, "nesting too deep"
+        )
         return report, etsi_xml.minimal_report(report)
     except Exception as exc:
-        report = _failure(pdf, policy, "not_pdf", "FORMAT_FAILURE", Indication.TOTAL_FAILED, None, now,
-                          f"{type(exc).__name__}: {exc}"[:300])
+        report = _failure(
+            pdf,
+            policy,
+            "not_pdf",
+            "FORMAT_FAILURE",
+            Indication.TOTAL_FAILED,
+            None,
+            now,
+            f"{type(exc).__name__}: {exc}"[:300],
+        )
         return report, etsi_xml.minimal_report(report)
     if sigs and _bytes_after_last_revision(pdf):
-        report = _failure(pdf, policy, "coverage", "FORMAT_FAILURE", Indication.TOTAL_FAILED, pages, now,
-                          "bytes after the end of the last revision")
+        report = _failure(
+            pdf,
+            policy,
+            "coverage",
+            "FORMAT_FAILURE",
+            Indication.TOTAL_FAILED,
+            pages,
+            now,
+            "bytes after the end of the last revision",
+        )
         return report, etsi_xml.minimal_report(report)
     if not sigs:
         report = _failure(pdf, policy, "no_signature", "FORMAT_FAILURE", Indication.TOTAL_FAILED, pages, now)
@@ -348,7 +390,14 @@ async def async_validate(
     dss = _has_dss(reader)
     for sig in sigs:
         sig_report, ades_result, missing_cert = await _validate_signature(
-            sig, reader, spec, context.trust, timing, dss, doc_timestamps, context.trust.roots_for(policy),
+            sig,
+            reader,
+            spec,
+            context.trust,
+            timing,
+            dss,
+            doc_timestamps,
+            context.trust.roots_for(policy),
             _Statuses(context, policy, revocation),
         )
         results.append(sig_report)
@@ -361,8 +410,11 @@ async def async_validate(
     sub: str | None = None
     rank = {Indication.TOTAL_PASSED: 0, Indication.INDETERMINATE: 1, Indication.TOTAL_FAILED: 2}
     # every signature must pass: the worst one decides (the first of equals); else the best one does
-    decisive = (max(results, key=lambda r: rank[r.indication]) if policy.require_all_signatures
-                else min(results, key=lambda r: rank[r.indication]))
+    decisive = (
+        max(results, key=lambda r: rank[r.indication])
+        if policy.require_all_signatures
+        else min(results, key=lambda r: rank[r.indication])
+    )
     if decisive.indication != Indication.TOTAL_PASSED:
         overall, sub = decisive.indication, decisive.sub_indication
     if overall == Indication.INDETERMINATE and policy.accept_indeterminate:
@@ -375,9 +427,17 @@ async def async_validate(
     else:
         vi, en = messages.verdict_message(overall, sub, len(results))
     report = ValidationReport(
-        sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), pages=pages, policy=policy.name,
-        indication=overall, sub_indication=sub, message_vi=vi, message_en=en, signatures=results,
-        validated_at=now, missing_revocation=missing,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        size=len(pdf),
+        pages=pages,
+        policy=policy.name,
+        indication=overall,
+        sub_indication=sub,
+        message_vi=vi,
+        message_en=en,
+        signatures=results,
+        validated_at=now,
+        missing_revocation=missing,
     )
     return report, etsi_xml.full_report(report, xml_parts)
 
@@ -412,8 +472,10 @@ async def _validate_signature(
         base["coverage"] = coverage.name
         if coverage not in (SignatureCoverageLevel.ENTIRE_FILE, SignatureCoverageLevel.ENTIRE_REVISION):
             return _sig_failure(base, "coverage", coverage.name), None, None
-        sig.compute_integrity_info(diff_policy=DEFAULT_DIFF_POLICY,  # type: ignore[no-untyped-call]
-                                   skip_diff=coverage == SignatureCoverageLevel.ENTIRE_FILE)
+        sig.compute_integrity_info(
+            diff_policy=DEFAULT_DIFF_POLICY,  # type: ignore[no-untyped-call]
+            skip_diff=coverage == SignatureCoverageLevel.ENTIRE_FILE,
+        )
         integrity = sig.summarise_integrity_info()
     except Exception as exc:
         return _sig_failure(base, "bad_signature_object", f"{type(exc).__name__}: {exc}"[:300]), None, None
@@ -433,7 +495,7 @@ async def _validate_signature(
         # the signed revision is the last one, yet the ByteRange stops before the end: bytes were appended
         # that no revision accounts for (whitespace after %%EOF is tolerated)
         start, length = int(sig.byte_range[2]), int(sig.byte_range[3])
-        if reader.stream.getbuffer()[start + length:].tobytes().strip():
+        if reader.stream.getbuffer()[start + length :].tobytes().strip():
             return _sig_failure(base, "coverage", "bytes after the end of the signed revision"), None, None
 
     # 2. validation at the current time, with the validation data of the file added to the cache's
@@ -444,11 +506,13 @@ async def _validate_signature(
         if not knowledge_cache:
             extra = _embedded_knowledge(reader, sig)
             local = spec.local_knowledge
-            knowledge_cache.append(LocalKnowledge(
-                known_ocsps=[*local.known_ocsps, *extra.known_ocsps],
-                known_crls=[*local.known_crls, *extra.known_crls],
-                known_certs=[*local.known_certs, *extra.known_certs],
-            ))
+            knowledge_cache.append(
+                LocalKnowledge(
+                    known_ocsps=[*local.known_ocsps, *extra.known_ocsps],
+                    known_crls=[*local.known_crls, *extra.known_crls],
+                    known_certs=[*local.known_certs, *extra.known_certs],
+                )
+            )
         return knowledge_cache[0]
 
     result: Any
@@ -456,15 +520,20 @@ async def _validate_signature(
         # the common case first: everything holds at the current time (pyHanko's classic checks, with
         # revocation data required); what does not pass goes through the AdES processes below, which
         # know about proofs of existence and give the precise sub-indication
-        result = await _current_time_pass(sig, roots, knowledge_of, spec.local_knowledge, has_sig_ts, statuses,
-                                          timing.validation_time)
+        result = await _current_time_pass(
+            sig, roots, knowledge_of, spec.local_knowledge, has_sig_ts, statuses, timing.validation_time
+        )
         if result is None:
             knowledge = knowledge_of()
             with_embedded = dataclasses.replace(spec, local_knowledge=knowledge)
             if has_sig_ts:
                 result = await ades.ades_with_time_validation(
-                    sig.signed_data, with_embedded, timing_info=timing, raw_digest=sig.compute_digest(),
-                    extra_status_kwargs=integrity, status_cls=PdfSignatureStatus,
+                    sig.signed_data,
+                    with_embedded,
+                    timing_info=timing,
+                    raw_digest=sig.compute_digest(),
+                    extra_status_kwargs=integrity,
+                    status_cls=PdfSignatureStatus,
                 )
             else:
                 result = await ades.ades_basic_validation(
@@ -512,28 +581,38 @@ async def _validate_signature(
             indication, code = Indication.INDETERMINATE, "TRY_LATER"
 
     path = getattr(status, "validation_path", None) if status is not None else None
-    chain_certs = (list(reversed(list(path.iter_certs(include_root=True)))) if path is not None
-                   else _chain_by_name(signer_cert,
-                                       [*trust.intermediates, *trust.all_roots(), *sig.other_embedded_certs]))
+    chain_certs = (
+        list(reversed(list(path.iter_certs(include_root=True))))
+        if path is not None
+        else _chain_by_name(signer_cert, [*trust.intermediates, *trust.all_roots(), *sig.other_embedded_certs])
+    )
     chain = [cert_info(c, trust) for c in chain_certs]
     anchor = next((c.anchor_set for c in reversed(chain) if c.anchor_set), None)
     vi, en = messages.message(code or "OK")
     details = []
     if code == "NO_CERTIFICATE_CHAIN_FOUND" and anchor is not None:
         other = AnchorSet(anchor)
-        details.append(Message(
-            code="other_anchor_set",
-            vi=(_VI_PUBLIC_NOT_GOVERNMENT if other == AnchorSet.PUBLIC else _VI_GOVERNMENT_NOT_ACCEPTED),
-            en=f"The chain ends at a root of the {other.value} set, which this policy does not accept.",
-        ))
+        details.append(
+            Message(
+                code="other_anchor_set",
+                vi=(_VI_PUBLIC_NOT_GOVERNMENT if other == AnchorSet.PUBLIC else _VI_GOVERNMENT_NOT_ACCEPTED),
+                en=f"The chain ends at a root of the {other.value} set, which this policy does not accept.",
+            )
+        )
     if result.failure_msg and indication != Indication.TOTAL_PASSED:
         en = f"{en} ({result.failure_msg[:300]})"
     missing = None
     if code == "TRY_LATER":
         missing = base64.b64encode(signer_cert.dump()).decode()
     report = SignatureReport(
-        **base, indication=indication, sub_indication=code, chain=chain, anchor_set=anchor,
-        message_vi=vi, message_en=en, details=details,
+        **base,
+        indication=indication,
+        sub_indication=code,
+        chain=chain,
+        anchor_set=anchor,
+        message_vi=vi,
+        message_en=en,
+        details=details,
     )
     return report, (result, indication, code), missing
 
@@ -542,11 +621,12 @@ def _bytes_after_last_revision(pdf: bytes) -> bool:
     """Non-blank bytes after the %%EOF that closes the last revision (signatures never cover them)."""
     start = pdf.rfind(b"startxref")
     eof = pdf.find(b"%%EOF", start)
-    return start < 0 or eof < 0 or bool(pdf[eof + 5:].strip())
+    return start < 0 or eof < 0 or bool(pdf[eof + 5 :].strip())
 
 
 _VI_PUBLIC_NOT_GOVERNMENT = (
-    "Chứng thư số do tổ chức cung cấp dịch vụ chứng thực công cộng cấp, không phải Ban Cơ yếu Chính phủ.")
+    "Chứng thư số do tổ chức cung cấp dịch vụ chứng thực công cộng cấp, không phải Ban Cơ yếu Chính phủ."
+)
 _VI_GOVERNMENT_NOT_ACCEPTED = "Chứng thư số do Ban Cơ yếu Chính phủ cấp, không thuộc danh sách được chấp nhận."
 
 
@@ -578,9 +658,15 @@ class _Statuses:
         self.context.remember_unrevoked(self.policy, self.revocation, cert, now)
 
 
-async def _classic_checks(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate], statuses: _Statuses,
-                          now: datetime, known: list[asn1_x509.Certificate], knowledge: LocalKnowledge | None,
-                          has_sig_ts: bool) -> dict[str, Any] | None:
+async def _classic_checks(
+    sig: EmbeddedPdfSignature,
+    roots: list[asn1_x509.Certificate],
+    statuses: _Statuses,
+    now: datetime,
+    known: list[asn1_x509.Certificate],
+    knowledge: LocalKnowledge | None,
+    has_sig_ts: bool,
+) -> dict[str, Any] | None:
     registry = CertificateRegistry.build(statuses.context.trust.intermediates)
     crls: list[CRLContainer] = []
     ocsps: list[OCSPContainer] = []
@@ -588,11 +674,20 @@ async def _classic_checks(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certi
         registry.register_multiple(knowledge.known_certs)
         crls, ocsps = list(knowledge.known_crls), list(knowledge.known_ocsps)
     revinfo = RevinfoManager(
-        certificate_registry=registry, poe_manager=POEManager(), crls=crls, ocsps=ocsps,
+        certificate_registry=registry,
+        poe_manager=POEManager(),
+        crls=crls,
+        ocsps=ocsps,
         assertions=[NonRevokedStatusAssertion(cert_sha256=c.sha256, at=now + timedelta(minutes=1)) for c in known],
     )
-    context = ValidationContext(trust_roots=roots, certificate_registry=registry, revinfo_manager=revinfo,
-                                allow_fetching=False, revocation_mode="hard-fail", moment=now)
+    context = ValidationContext(
+        trust_roots=roots,
+        certificate_registry=registry,
+        revinfo_manager=revinfo,
+        allow_fetching=False,
+        revocation_mode="hard-fail",
+        moment=now,
+    )
     try:
         kwargs: dict[str, Any] = {}
         if has_sig_ts:
@@ -600,9 +695,13 @@ async def _classic_checks(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certi
             tsv = kwargs.get("timestamp_validity")
             if tsv is None or not (tsv.intact and tsv.valid and tsv.trusted):
                 return None
-        kwargs = await cms_basic_validation(sig.signed_data, raw_digest=sig.compute_digest(),
-                                            validation_context=context, status_kwargs=kwargs,
-                                            key_usage_settings=KEY_USAGE)
+        kwargs = await cms_basic_validation(
+            sig.signed_data,
+            raw_digest=sig.compute_digest(),
+            validation_context=context,
+            status_kwargs=kwargs,
+            key_usage_settings=KEY_USAGE,
+        )
     except Exception:
         return None
     if not (kwargs.get("intact") and kwargs.get("valid")) or kwargs.get("trust_problem_indic") is not None:
@@ -612,9 +711,15 @@ async def _classic_checks(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certi
     return kwargs
 
 
-async def _current_time_pass(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate], knowledge_of: Any,
-                             cache_knowledge: LocalKnowledge, has_sig_ts: bool, statuses: _Statuses,
-                             now: datetime) -> _CurrentTimeResult | None:
+async def _current_time_pass(
+    sig: EmbeddedPdfSignature,
+    roots: list[asn1_x509.Certificate],
+    knowledge_of: Any,
+    cache_knowledge: LocalKnowledge,
+    has_sig_ts: bool,
+    statuses: _Statuses,
+    now: datetime,
+) -> _CurrentTimeResult | None:
     """Classic validation at the current time with revocation required (hard-fail): the signature value,
     the chain to a root of the policy, key usage, revocation of every certificate, and the signature
     timestamp if there is one. A result only when all of it holds; None sends the signature to the AdES
@@ -652,10 +757,13 @@ async def _current_time_pass(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Ce
         validation_path = path
         timestamp_validity = tsv
 
-    objects = tuple(ValidationObject(object_type=ValidationObjectType.CERTIFICATE, value=c)
-                    for c in path.iter_certs(include_root=True))
-    return _CurrentTimeResult(api_status=_Status(), validation_objects=objects,
-                              best_signature_time=tsv.timestamp if tsv is not None else now)
+    objects = tuple(
+        ValidationObject(object_type=ValidationObjectType.CERTIFICATE, value=c)
+        for c in path.iter_certs(include_root=True)
+    )
+    return _CurrentTimeResult(
+        api_status=_Status(), validation_objects=objects, best_signature_time=tsv.timestamp if tsv is not None else now
+    )
 
 
 def _has_revinfo(cert: asn1_x509.Certificate, knowledge: LocalKnowledge) -> bool:
@@ -663,16 +771,19 @@ def _has_revinfo(cert: asn1_x509.Certificate, knowledge: LocalKnowledge) -> bool
         try:
             cert_id = container.extract_single_response()["cert_id"]  # type: ignore[index]
             algo = cert_id["hash_algorithm"]["algorithm"].native
-            if (cert_id["serial_number"].native == cert.serial_number
-                    and getattr(cert.issuer, algo, None) == cert_id["issuer_name_hash"].native):
+            if (
+                cert_id["serial_number"].native == cert.serial_number
+                and getattr(cert.issuer, algo, None) == cert_id["issuer_name_hash"].native
+            ):
                 return True
         except (KeyError, ValueError, TypeError, AttributeError):
             continue
     return any(c.crl_data.issuer == cert.issuer for c in knowledge.known_crls)
 
 
-async def _timestamp_time(sig: EmbeddedPdfSignature, trust: TrustStore, knowledge_of: Any,
-                          status: Any) -> datetime | None:
+async def _timestamp_time(
+    sig: EmbeddedPdfSignature, trust: TrustStore, knowledge_of: Any, status: Any
+) -> datetime | None:
     """The time of the signature timestamp, when the timestamp is intact and chains to a trust anchor."""
     tsv = getattr(status, "timestamp_validity", None) if status is not None else None
     if tsv is None:
@@ -703,8 +814,10 @@ def _revocation_time(cert: asn1_x509.Certificate, knowledge: LocalKnowledge) -> 
             for single in container.ocsp_response_data.basic_ocsp_response["tbs_response_data"]["responses"]:
                 cert_id = single["cert_id"]
                 algo = cert_id["hash_algorithm"]["algorithm"].native
-                if (cert_id["serial_number"].native != cert.serial_number
-                        or getattr(cert.issuer, algo, None) != cert_id["issuer_name_hash"].native):
+                if (
+                    cert_id["serial_number"].native != cert.serial_number
+                    or getattr(cert.issuer, algo, None) != cert_id["issuer_name_hash"].native
+                ):
                     continue
                 status = single["cert_status"]
                 if status.name == "revoked":
@@ -724,8 +837,11 @@ def _revocation_time(cert: asn1_x509.Certificate, knowledge: LocalKnowledge) -> 
 def _embedded_knowledge(reader: PdfFileReader, sig: EmbeddedPdfSignature) -> LocalKnowledge:
     dss = ades._dss_to_local_knowledge(reader)
     ria = ades._adobe_revinfo_archival_to_local_knowledge(sig)
-    return LocalKnowledge(known_ocsps=[*dss.known_ocsps, *ria.known_ocsps],
-                          known_crls=[*dss.known_crls, *ria.known_crls], known_certs=dss.known_certs)
+    return LocalKnowledge(
+        known_ocsps=[*dss.known_ocsps, *ria.known_ocsps],
+        known_crls=[*dss.known_crls, *ria.known_crls],
+        known_certs=dss.known_certs,
+    )
 
 
 def _safe(fn: Any) -> Any:
@@ -739,5 +855,11 @@ def _sig_failure(base: dict[str, Any], code: str, detail: str = "") -> Signature
     vi, en = messages.message(code)
     if detail:
         en = f"{en} ({detail})"
-    return SignatureReport(**base, indication=Indication.TOTAL_FAILED, sub_indication="FORMAT_FAILURE",
-                           message_vi=vi, message_en=en, details=[Message(code=code, vi=vi, en=en)])
+    return SignatureReport(
+        **base,
+        indication=Indication.TOTAL_FAILED,
+        sub_indication="FORMAT_FAILURE",
+        message_vi=vi,
+        message_en=en,
+        details=[Message(code=code, vi=vi, en=en)],
+    )

@@ -70,8 +70,14 @@ def _render(root: Any) -> str:
     return str(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode())
 
 
-def _signature(root: Any, sig: EmbeddedPdfSignature | None, result: Any, indication: Indication,
-               sub: str | None, validated_at: datetime) -> None:
+def _signature(
+    root: Any,
+    sig: EmbeddedPdfSignature | None,
+    result: Any,
+    indication: Indication,
+    sub: str | None,
+    validated_at: datetime,
+) -> None:
     node = _el(root, VR, "SignatureValidationReport")
     if sig is not None:
         ident = _el(node, VR, "SignatureIdentifier")
@@ -92,8 +98,13 @@ def _signature(root: Any, sig: EmbeddedPdfSignature | None, result: Any, indicat
         info = _el(node, VR, "SignerInformation")
         _el(info, VR, "SignerCertificate", VOReference=derive_validation_object_identifier(signer) or "")
     if result is not None:
-        process = ("LTA" if isinstance(result, AdESLTAValidationResult)
-                   else "LTVM" if isinstance(result, AdESWithTimeValidationResult) else "Basic")
+        process = (
+            "LTA"
+            if isinstance(result, AdESLTAValidationResult)
+            else "LTVM"
+            if isinstance(result, AdESWithTimeValidationResult)
+            else "Basic"
+        )
         proc = _el(node, VR, "SignatureValidationProcess")
         _el(proc, VR, "SignatureValidationProcessID", f"urn:etsi:019102:validationprocess:{process}")
     _status(node, indication, sub)

@@ -89,8 +89,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "encrypted": ("Tệp tin PDF được mã hóa, không kiểm tra được chữ ký.", "The PDF is encrypted."),
     "no_signature": ("Tệp tin không có chữ ký số.", "The file carries no signature."),
     "too_large": ("Tệp tin vượt quá dung lượng cho phép.", "The file exceeds the size limit."),
-    "bomb": ("Tệp tin chứa dữ liệu nén bất thường (có thể gây hại).",
-             "The file's compressed streams inflate beyond the limit (decompression bomb)."),
+    "bomb": (
+        "Tệp tin chứa dữ liệu nén bất thường (có thể gây hại).",
+        "The file's compressed streams inflate beyond the limit (decompression bomb).",
+    ),
     "too_many_pages": ("Tệp tin có quá nhiều trang.", "The file exceeds the page limit."),
     "timeout": (
         "Hết thời gian kiểm tra chữ ký; tệp tin có thể bị lỗi.",

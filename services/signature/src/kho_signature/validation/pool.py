@@ -80,8 +80,9 @@ def _worker_main(conn: Connection, config: WorkerConfig) -> None:
 class _Worker:
     def __init__(self, ctx: Any, config: WorkerConfig) -> None:
         self.conn, child = ctx.Pipe(duplex=True)
-        self.process: BaseProcess = ctx.Process(target=_worker_main, args=(child, config), daemon=True,
-                                                name="kho-signature-validator")
+        self.process: BaseProcess = ctx.Process(
+            target=_worker_main, args=(child, config), daemon=True, name="kho-signature-validator"
+        )
         self.process.start()
         child.close()
         self.started = time.monotonic()
@@ -165,8 +166,9 @@ class ValidationPool:
         if kind == "ok":
             report = ValidationReport.model_validate_json(payload)
         elif kind == "error":
-            report = engine.failure_report(pdf, policy_obj, "internal", indication=Indication.INDETERMINATE,
-                                           sub="GENERIC", detail=str(payload))
+            report = engine.failure_report(
+                pdf, policy_obj, "internal", indication=Indication.INDETERMINATE, sub="GENERIC", detail=str(payload)
+            )
         else:
             replace = True
             code = {"timeout": "timeout", "memory": "resources"}.get(kind, "resources")
