@@ -8,15 +8,22 @@ import sys
 from pathlib import Path
 
 from kho_platform.asyncapi import asyncapi_document
+from kho_platform.service import ServiceDefinition
 
 SERVICES = ("vault", "signature", "submission", "feedback", "notify")
 OUT = Path("docs/asyncapi")
 
 
+def service_definition(name: str) -> ServiceDefinition:
+    """The definition a service runs with, as its app factory builds it with default settings."""
+    definition: ServiceDefinition = importlib.import_module(f"kho_{name}.app").create_app().state.definition
+    return definition
+
+
 def documents() -> dict[str, str]:
     found = {}
     for name in SERVICES:
-        definition = importlib.import_module(f"kho_{name}.app").definition
+        definition = service_definition(name)
         found[f"{name}.json"] = json.dumps(asyncapi_document(definition), indent=2, ensure_ascii=False) + "\n"
     return found
 

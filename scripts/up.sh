@@ -17,5 +17,8 @@ Kho dữ liệu is running:
   feedback    http://127.0.0.1:8104/docs
   notify      http://127.0.0.1:8105/docs
   Kafka 127.0.0.1:$KAFKA_PORT · FerretDB mongodb://127.0.0.1:$FERRETDB_PORT · S3 http://127.0.0.1:$S3_PORT
+  Sign-in (development accounts): http://127.0.0.1:$IDP_PORT — a token for curl:
+    TOKEN=\$(uv run python scripts/dev_token.py citizen)   # or frontdesk, issuer, certifier, company...
+    curl -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8101/v1/documents
 Logs: $KHO_LOGS    Stop: make down
 INFO

@@ -24,6 +24,9 @@ POSTGRES_USER=${POSTGRES_USER:-kho}
 if [ "$(id -u)" -eq 0 ]; then POSTGRES_DATA=${POSTGRES_DATA:-/var/lib/kho-du-lieu/postgres}
 else POSTGRES_DATA=${POSTGRES_DATA:-$KHO_DATA/postgres}; fi
 S3_PORT=${S3_PORT:-8333}
+# The development identity provider (deploy/local/idp), standing in for the national portal / VNeID login.
+IDP_PORT=${IDP_PORT:-8090}
+IDP_HOME=$KHO_CACHE/idp
 SEAWEED_MASTER_PORT=${SEAWEED_MASTER_PORT:-9333}
 SEAWEED_VOLUME_PORT=${SEAWEED_VOLUME_PORT:-18080}
 SEAWEED_FILER_PORT=${SEAWEED_FILER_PORT:-18888}

@@ -9,6 +9,7 @@ need_cmd() { command -v "$1" >/dev/null 2>&1 || fail "provision: '$1' is require
 need_cmd java "OpenJDK 17 or newer"
 need_cmd mvn "Apache Maven"
 need_cmd go "Go 1.24 or newer"
+need_cmd npm "Node.js 20.19 or newer with npm"
 
 # Debian packages: the fonts of the signature stamps, SoftHSM2 for the PKCS#11 tests, poppler to render PDFs,
 # PostgreSQL for FerretDB's data.
@@ -41,6 +42,16 @@ if [ ! -f "$KAFKA_HOME/.complete" ]; then
     -DoutputDirectory="$KAFKA_HOME/libs" -DincludeScope=runtime >"$log" 2>&1 \
     || fail "provision: Kafka jars from Maven Central" "$log"
   touch "$KAFKA_HOME/.complete"
+fi
+
+# The development identity provider: oidc-provider from the npm registry, installed beside its files.
+idp_src=$DEPLOY_LOCAL_DIR/idp
+if ! cmp -s "$idp_src/package-lock.json" "$IDP_HOME/package-lock.json" || [ ! -d "$IDP_HOME/node_modules" ]; then
+  say "provision: installing the development identity provider (npm)"
+  log=$KHO_LOGS/idp-install.log
+  mkdir -p "$IDP_HOME"
+  cp "$idp_src/package.json" "$idp_src/package-lock.json" "$IDP_HOME/"
+  (cd "$IDP_HOME" && npm ci --no-audit --no-fund) >"$log" 2>&1 || fail "provision: npm ci of the identity provider" "$log"
 fi
 
 go_build() { # name, module, version, package inside the module, target binary

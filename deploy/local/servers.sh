@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts, checks and stops the local servers: Apache Kafka (KRaft), PostgreSQL with FerretDB in front of it
-# (MongoDB wire protocol) and SeaweedFS (S3).
+# (MongoDB wire protocol), SeaweedFS (S3) and the development identity provider.
 #   servers.sh start|stop|status|reset
 # Starting is idempotent: a server that already answers is left alone.
 set -euo pipefail
@@ -109,6 +109,20 @@ TOML
 }
 s3_answers() { curl -fsS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$S3_PORT/healthz" | grep -q 200; }
 
+start_idp() {
+  local pidf=$KHO_RUN/idp.pid log=$KHO_LOGS/idp.log
+  if pid_alive "$pidf" && port_open "$IDP_PORT"; then return 0; fi
+  port_open "$IDP_PORT" && fail "idp: port $IDP_PORT is taken by another process"
+  [ -d "$IDP_HOME/node_modules" ] || fail "idp: not provisioned, run deploy/local/provision.sh"
+  # The script runs from the cache, where its node_modules are; its signing key stays there too.
+  cp "$DEPLOY_LOCAL_DIR/idp/server.mjs" "$DEPLOY_LOCAL_DIR/idp/accounts.json" "$IDP_HOME/"
+  say "starting the development identity provider on http://127.0.0.1:$IDP_PORT"
+  (cd "$IDP_HOME" && KHO_IDP_PORT=$IDP_PORT KHO_IDP_KEY_FILE=$IDP_HOME/signing-key.json exec nohup node server.mjs \
+    >>"$log" 2>&1) &
+  echo $! >"$pidf"
+  wait_for "identity provider" 30 port_open "$IDP_PORT" || fail "idp: did not answer on port $IDP_PORT" "$log"
+}
+
 stop_one() {
   local name=$1 pidf=$KHO_RUN/$1.pid
   pid_alive "$pidf" || { rm -f "$pidf"; return 0; }
@@ -122,7 +136,7 @@ stop_one() {
 
 status() {
   local rc=0
-  for s in kafka:$KAFKA_PORT postgres:$POSTGRES_PORT ferretdb:$FERRETDB_PORT seaweedfs:$S3_PORT; do
+  for s in kafka:$KAFKA_PORT postgres:$POSTGRES_PORT ferretdb:$FERRETDB_PORT seaweedfs:$S3_PORT idp:$IDP_PORT; do
     local name=${s%%:*} port=${s##*:}
     if { [ "$name" = postgres ] || pid_alive "$KHO_RUN/$name.pid"; } && port_open "$port"; then
       echo "$name: up on 127.0.0.1:$port"
@@ -132,8 +146,8 @@ status() {
 }
 
 case "${1:-start}" in
-  start) start_kafka; start_postgres; start_ferretdb; start_seaweedfs ;;
-  stop) stop_one seaweedfs; stop_one ferretdb; stop_postgres; stop_one kafka ;;
+  start) start_kafka; start_postgres; start_ferretdb; start_seaweedfs; start_idp ;;
+  stop) stop_one idp; stop_one seaweedfs; stop_one ferretdb; stop_postgres; stop_one kafka ;;
   status) status ;;
   reset) "$0" stop; rm -rf "$KHO_DATA" "$POSTGRES_DATA"; say "local server data removed" ;;
   *) say "usage: $0 start|stop|status|reset"; exit 2 ;;

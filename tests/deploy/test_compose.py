@@ -38,8 +38,10 @@ def test_servers_match_the_local_setup(compose: dict[str, Any]) -> None:
     assert published_ports(services["kafka"]) == {int(local["KAFKA_PORT"])}
     assert published_ports(services["ferretdb"]) == {int(local["FERRETDB_PORT"])}
     assert published_ports(services["seaweedfs"]) == {int(local["S3_PORT"])}
+    assert published_ports(services["idp"]) == {int(local["IDP_PORT"])}
+    assert str(services["idp"]["environment"]["KHO_IDP_PORT"]) == local["IDP_PORT"]
     assert services["kafka"]["image"].startswith("apache/kafka:" + local["KAFKA_VERSION"].split(".")[0])
-    for name in ("kafka", "ferretdb", "seaweedfs", "postgres"):
+    for name in ("kafka", "ferretdb", "seaweedfs", "postgres", "idp"):
         assert "healthcheck" in services[name], name
     s3 = json.loads((ROOT / "deploy/compose/s3.json").read_text())
     creds = s3["identities"][0]["credentials"][0]
@@ -90,6 +92,8 @@ def test_service_environment_names_real_settings(compose: dict[str, Any]) -> Non
         assert env["KHO_S3_ENDPOINT"].endswith(":" + local["S3_PORT"])
         assert env["KHO_KAFKA_BOOTSTRAP"].endswith(":" + local["KAFKA_PORT"])
         assert f":{local['FERRETDB_PORT']}/" in env["KHO_MONGO_URL"]
+        assert env["KHO_OIDC_ISSUER"] == f"http://127.0.0.1:{local['IDP_PORT']}"
+        assert env["KHO_OIDC_AUDIENCE"] == settings_cls().oidc_audience
 
 
 def test_no_agpl_or_sspl_images_and_named_volumes(compose: dict[str, Any]) -> None:

@@ -42,7 +42,7 @@ def test_asyncapi_operations_agree_with_the_contracts() -> None:
     """What a service declares it produces and consumes is what the contracts say of each event."""
     generator = load_generator()
     for service in generator.SERVICES:
-        definition = importlib.import_module(f"kho_{service}.app").definition
+        definition = generator.service_definition(service)
         for cls in definition.produces:
             assert service == cls.PRODUCER, f"{service} produces {cls.__name__} but the contract says {cls.PRODUCER}"
         for subscription in definition.subscriptions:

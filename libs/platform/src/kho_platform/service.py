@@ -178,6 +178,7 @@ def create_service_app(definition: ServiceDefinition, settings: PlatformSettings
             await mongo.close()
 
     app = FastAPI(title=definition.title, description=definition.description, lifespan=lifespan)
+    app.state.definition = definition  # what the service consumes and produces (AsyncAPI generation reads it)
     install_error_handlers(app)
 
     @app.middleware("http")

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_S3_ACCESS_KEY = "kho-local-access"
 DEV_S3_SECRET_KEY = "kho-local-secret-change-me"  # noqa: S105  (the local development server's key)
+DEV_OIDC_ISSUER = "http://127.0.0.1:8090"
 
 
 class PlatformSettings(BaseSettings):
@@ -41,9 +42,10 @@ class PlatformSettings(BaseSettings):
     s3_secret_key: str = DEV_S3_SECRET_KEY
     s3_bucket_prefix: str = "kho-"
 
-    oidc_issuer: str = "https://id.kho.local"
-    oidc_audience: str = "kho-du-lieu"
-    oidc_jwks_url: str = ""
+    # Defaults: the development identity provider of deploy/local/idp (made-up accounts, never for production).
+    oidc_issuer: str = DEV_OIDC_ISSUER
+    oidc_audience: str = "urn:kho-du-lieu"
+    oidc_jwks_url: str = f"{DEV_OIDC_ISSUER}/jwks"
     oidc_jwks_file: str = ""
 
     outbox_poll_seconds: float = Field(default=1.0, description="seconds between scans for pending events")
@@ -55,6 +57,8 @@ class PlatformSettings(BaseSettings):
             problems = []
             if self.s3_access_key == DEV_S3_ACCESS_KEY or self.s3_secret_key == DEV_S3_SECRET_KEY:
                 problems.append("KHO_S3_ACCESS_KEY/KHO_S3_SECRET_KEY still hold the development key")
+            if self.oidc_issuer == DEV_OIDC_ISSUER or self.oidc_jwks_url.startswith(DEV_OIDC_ISSUER):
+                problems.append("KHO_OIDC_ISSUER/KHO_OIDC_JWKS_URL still point at the development identity provider")
             if not (self.oidc_jwks_url or self.oidc_jwks_file):
                 problems.append("KHO_OIDC_JWKS_URL (or KHO_OIDC_JWKS_FILE) is not set")
             if problems:

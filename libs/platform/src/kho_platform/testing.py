@@ -18,7 +18,9 @@ from joserfc.jwk import RSAKey
 class TestIdentityProvider:
     __test__ = False  # not a test class
 
-    def __init__(self, directory: Path, issuer: str = "https://id.kho.local", audience: str = "kho-du-lieu") -> None:
+    def __init__(
+        self, directory: Path, issuer: str = "https://id.test.kho.local", audience: str = "urn:kho-du-lieu"
+    ) -> None:
         self.issuer = issuer
         self.audience = audience
         self._key = RSAKey.generate_key(2048, parameters={"kid": uuid.uuid4().hex, "use": "sig", "alg": "RS256"})
