@@ -10,7 +10,6 @@ from types import ModuleType
 
 import httpx
 import pytest
-
 from kho_platform.processes import ServiceProcess
 from kho_platform.settings import DEV_OIDC_ISSUER
 
