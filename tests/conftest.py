@@ -1,7 +1,12 @@
-"""Fixtures of the cross-service tests: services started as their own processes against the real servers."""
+"""Fixtures of the cross-service tests: services started as their own processes against the real servers.
+
+Each test module gets a namespace of its own (Kafka topic prefix, database names, bucket prefix), so the
+services one module starts never read another module's events or data; they are stopped when it ends.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -9,19 +14,32 @@ import pytest
 from kho_platform.processes import ServiceProcess, free_port
 
 
-@pytest.fixture(scope="session")
-def service_env(base_env: dict[str, str], run_id: str) -> Callable[[str], dict[str, str]]:
+@pytest.fixture(scope="module")
+def test_topic_prefix(topic_prefix: str) -> str:
+    """The Kafka topic prefix of this test module's services."""
+    return f"{topic_prefix}{uuid.uuid4().hex[:6]}."
+
+
+@pytest.fixture(scope="module")
+def service_env(base_env: dict[str, str], run_id: str, test_topic_prefix: str) -> Callable[[str], dict[str, str]]:
+    namespace = test_topic_prefix.rstrip(".").rsplit(".", 1)[-1]
+
     def make(name: str) -> dict[str, str]:
-        return {**base_env, "KHO_MONGO_DATABASE": f"t{run_id}_{name}"}
+        return {
+            **base_env,
+            "KHO_KAFKA_TOPIC_PREFIX": test_topic_prefix,
+            "KHO_MONGO_DATABASE": f"t{run_id}_{namespace}_{name}",
+            "KHO_S3_BUCKET_PREFIX": f"t{run_id}-{namespace}-",
+        }
 
     return make
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def start_service(
     service_env: Callable[[str], dict[str, str]], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[..., ServiceProcess]]:
-    """start_service("notify", **extra_env) -> a running, ready service process (stopped at the end)."""
+    """start_service("notify", **extra_env) -> a running, ready service process (stopped after the module)."""
     started: list[ServiceProcess] = []
     logs = tmp_path_factory.mktemp("service-logs")
 

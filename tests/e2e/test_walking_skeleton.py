@@ -125,7 +125,7 @@ async def redeliver(topic_prefix: str, record: Any) -> None:
 def test_dispute_reaches_the_agency_inbox_exactly_once(
     start_service: Callable[..., ServiceProcess],
     identity_provider: TestIdentityProvider,
-    topic_prefix: str,
+    test_topic_prefix: str,
     service_env: Callable[[str], dict[str, str]],
     tmp_path: Path,
 ) -> None:
@@ -134,7 +134,7 @@ def test_dispute_reaches_the_agency_inbox_exactly_once(
     officer = identity_provider.officer(AGENCY, ["front_desk"])
 
     # 1. the flow itself
-    dispute = open_dispute(feedback, identity_provider, "001090000101", topic_prefix)
+    dispute = open_dispute(feedback, identity_provider, "001090000101", test_topic_prefix)
     wait_for(lambda: len(agency_inbox(notify, officer)) == 1)
     message = agency_inbox(notify, officer)[0]
     assert message["data"]["dispute_id"] == dispute["dispute_id"]
@@ -142,9 +142,9 @@ def test_dispute_reaches_the_agency_inbox_exactly_once(
     assert handled_ok(notify) == 1
 
     # 2. Kafka delivers the same event again: handled again, no second message
-    (record,) = asyncio.run(read_dispute_records(topic_prefix, 1))
+    (record,) = asyncio.run(read_dispute_records(test_topic_prefix, 1))
     assert dict(record.headers)["ce_correlationid"] == b"skeleton-flow-1"
-    asyncio.run(redeliver(topic_prefix, record))
+    asyncio.run(redeliver(test_topic_prefix, record))
     wait_for(lambda: handled_ok(notify) == 2)
     assert len(agency_inbox(notify, officer)) == 1
 
@@ -156,7 +156,7 @@ def test_dispute_reaches_the_agency_inbox_exactly_once(
         stdout=(tmp_path / "crashing.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
-    open_dispute(feedback, identity_provider, "001090000102", topic_prefix)
+    open_dispute(feedback, identity_provider, "001090000102", test_topic_prefix)
     assert crashing.wait(60) == CRASH_EXIT_CODE, (tmp_path / "crashing.log").read_text()[-3000:]
 
     restarted = start_service("notify")
