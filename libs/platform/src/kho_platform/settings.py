@@ -48,7 +48,7 @@ class PlatformSettings(BaseSettings):
     oidc_jwks_url: str = f"{DEV_OIDC_ISSUER}/jwks"
     oidc_jwks_file: str = ""
 
-    outbox_poll_seconds: float = Field(default=1.0, description="seconds between scans for pending events")
+    outbox_poll_seconds: float = Field(default=0.25, description="seconds between scans for pending events")
     outbox_lease_seconds: float = 30.0
 
     @model_validator(mode="after")
