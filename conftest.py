@@ -6,6 +6,7 @@ session in its own database names and Kafka topic prefix so that runs never see 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -85,6 +86,38 @@ def _remove_this_runs_buckets() -> Iterator[None]:
             client.remove_bucket(bucket)
     except Exception as exc:  # the server is down: nothing to clean
         print(f"test buckets not removed: {exc}")
+    asyncio.run(_remove_this_runs_databases_and_topics(settings))
+
+
+async def _remove_this_runs_databases_and_topics(settings: PlatformSettings) -> None:
+    """The run's databases (t<run id>_...) and Kafka topics (t<run id>....) go too: CI runs again and again
+    on the same machine."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from pymongo import AsyncMongoClient
+
+    try:
+        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+            settings.mongo_url, serverSelectionTimeoutMS=3000
+        )
+        try:
+            for name in await client.list_database_names():
+                if name.startswith(f"t{RUN_ID}_"):
+                    await client.drop_database(name)
+        finally:
+            await client.close()
+    except Exception as exc:
+        print(f"test databases not removed: {exc}")
+    try:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=10000)
+        await admin.start()
+        try:
+            topics = [t for t in await admin.list_topics() if t.startswith(f"t{RUN_ID}.")]
+            if topics:
+                await admin.delete_topics(topics)
+        finally:
+            await admin.close()
+    except Exception as exc:
+        print(f"test topics not removed: {exc}")
 
 
 @pytest.fixture(autouse=True)
