@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from kho_contracts import decode, encode, new_envelope
 from kho_contracts.common import DisputeReason
 from kho_contracts.events import DisputeOverdue, ResultDisputed
@@ -19,6 +19,7 @@ from kho_platform.messaging import ensure_topics, make_broker, publish_record, r
 from kho_platform.mongo import make_mongo_client
 from kho_platform.outbox import OutboxRelay, new_document_with_events, with_events
 from kho_platform.settings import PlatformSettings
+from kho_platform.testing import read_records
 
 pytestmark = pytest.mark.integration
 
@@ -36,26 +37,7 @@ def disputed(dispute_id: str, document_id: str = "doc-1") -> ResultDisputed:
 
 
 async def read_topic(settings: PlatformSettings, topic: str, count: int, timeout: float = 20.0) -> list[Any]:
-    consumer = AIOKafkaConsumer(
-        f"{settings.kafka_topic_prefix}{topic}",
-        bootstrap_servers=settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=f"reader-{uuid.uuid4().hex}",
-    )
-    await consumer.start()
-    found: list[Any] = []
-    try:
-        async with asyncio.timeout(timeout):
-            while len(found) < count:
-                batch = await consumer.getmany(timeout_ms=500)
-                for records in batch.values():
-                    found.extend(records)
-    except TimeoutError:
-        pass
-    finally:
-        await consumer.stop()
-    return found
+    return await read_records(settings.kafka_bootstrap, f"{settings.kafka_topic_prefix}{topic}", count, within=timeout)
 
 
 @pytest.fixture

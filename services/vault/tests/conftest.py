@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,11 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from kho_contracts import Event, decode
 from kho_platform.messaging import publish_record, record_for
 from kho_platform.service import Runtime
-from kho_platform.testing import TestIdentityProvider
+from kho_platform.testing import TestIdentityProvider, read_records
 from kho_vault.app import VaultDeps, create_app
 from kho_vault.settings import VaultSettings
 
@@ -52,28 +50,23 @@ class RunningVault:
         self, count: int, *, of_type: str | None = None, key: str | None = None, timeout: float = 15.0
     ) -> list[Any]:
         """Reads the vault's topic from the beginning until `count` matching events were seen."""
-        consumer = AIOKafkaConsumer(
+        wanted: list[Any] = []
+
+        def accept(record: Any) -> bool:
+            envelope, event = decode(record.headers, record.value)
+            if (of_type is None or envelope.type == of_type) and (key is None or record.key == key.encode()):
+                wanted.append(event)
+                return True
+            return False
+
+        await read_records(
+            self.settings.kafka_bootstrap,
             f"{self.settings.kafka_topic_prefix}kho.vault.documents",
-            bootstrap_servers=self.settings.kafka_bootstrap,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            group_id=f"reader-{uuid.uuid4().hex}",
+            count,
+            accept=accept,
+            within=timeout,
         )
-        await consumer.start()
-        found: list[Any] = []
-        try:
-            async with asyncio.timeout(timeout):
-                while len(found) < count:
-                    for records in (await consumer.getmany(timeout_ms=300)).values():
-                        for r in records:
-                            envelope, event = decode(r.headers, r.value)
-                            if (of_type is None or envelope.type == of_type) and (key is None or r.key == key.encode()):
-                                found.append(event)
-        except TimeoutError:
-            pass
-        finally:
-            await consumer.stop()
-        return found
+        return wanted
 
 
 @pytest.fixture(scope="session")

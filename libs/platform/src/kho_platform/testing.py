@@ -5,12 +5,15 @@ Only tests use it; services verify tokens exactly as they verify the real provid
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
@@ -83,3 +86,34 @@ class TestIdentityProvider:
                 name="Trần Thị Bình",
             )
         )
+
+
+async def read_records(
+    bootstrap: str,
+    topic: str,
+    count: int,
+    *,
+    accept: Callable[[ConsumerRecord[Any, Any]], bool] = lambda record: True,
+    within: float = 20.0,
+) -> list[ConsumerRecord[Any, Any]]:
+    """Reads a topic from its beginning, as a new consumer group, until `count` records were accepted or
+    `within` seconds passed; returns what was accepted (fewer when time ran out)."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=f"reader-{uuid.uuid4().hex}",
+    )
+    await consumer.start()
+    found: list[ConsumerRecord[Any, Any]] = []
+    try:
+        async with asyncio.timeout(within):
+            while len(found) < count:
+                for records in (await consumer.getmany(timeout_ms=300)).values():
+                    found.extend(r for r in records if accept(r))
+    except TimeoutError:
+        pass
+    finally:
+        await consumer.stop()
+    return found

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from kho_contracts import Event, decode, encode, new_envelope
 from kho_contracts.common import DigitizationState, DocumentType, ObjectRef, OwnerKind, StoreKind
 from kho_contracts.events import DocumentStored, DossierSubmitted, SubmittedComponent
-from kho_platform.testing import TestIdentityProvider
+from kho_platform.testing import TestIdentityProvider, read_records
 
 from kho_feedback.deps import Feedback
 from kho_feedback.settings import FeedbackSettings
@@ -150,30 +150,23 @@ class FeedbackUnderTest:
 
     async def read_events(self, type_suffix: str, count: int, within: float = 20.0, **match: str) -> list[Any]:
         """The service's own events of one kind (CloudEvents type ends with `type_suffix`) read back from Kafka."""
-        consumer = AIOKafkaConsumer(
+        wanted: list[Any] = []
+
+        def accept(record: Any) -> bool:
+            envelope, event = decode(record.headers, record.value)
+            if envelope.type.endswith(type_suffix) and all(str(getattr(event, k)) == v for k, v in match.items()):
+                wanted.append((envelope, event))
+                return True
+            return False
+
+        await read_records(
+            self.settings.kafka_bootstrap,
             f"{self.settings.kafka_topic_prefix}kho.feedback.disputes",
-            bootstrap_servers=self.settings.kafka_bootstrap,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            group_id=f"reader-{uuid.uuid4().hex}",
+            count,
+            accept=accept,
+            within=within,
         )
-        await consumer.start()
-        found: list[Any] = []
-        try:
-            async with asyncio.timeout(within):
-                while len(found) < count:
-                    for records in (await consumer.getmany(timeout_ms=300)).values():
-                        for r in records:
-                            envelope, event = decode(r.headers, r.value)
-                            if envelope.type.endswith(type_suffix) and all(
-                                str(getattr(event, k)) == v for k, v in match.items()
-                            ):
-                                found.append((envelope, event))
-        except TimeoutError:
-            pass
-        finally:
-            await consumer.stop()
-        return found
+        return wanted
 
 
 async def eventually(condition: Callable[[], Awaitable[bool]], within: float = 20.0) -> None:
