@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -256,7 +256,3 @@ class ProcessedEvents:
         except DuplicateKeyError:
             return False
         return True
-
-
-def subscription_types(subscriptions: Sequence[Subscription]) -> list[type[Event]]:
-    return [t for s in subscriptions for t in s.event_types]

@@ -66,9 +66,6 @@ class Runtime:
     def bucket(self, name: str) -> str:
         return self.buckets[name]
 
-    def processed_events(self, consumer: str) -> ProcessedEvents:
-        return ProcessedEvents(self.db, consumer)
-
 
 BackgroundTask = Callable[[Runtime, Any], Coroutine[Any, Any, None]]
 

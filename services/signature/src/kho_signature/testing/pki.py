@@ -82,6 +82,24 @@ def _signer_ku(*usages: str) -> list[dict[str, Any]]:
     return [{"id": "key_usage", "critical": True, "smart-value": {"schema": "key-usage", "params": list(usages)}}]
 
 
+def _root(name: str, validity: dict[str, str]) -> dict[str, Any]:
+    """A self-signed root CA publishing its own CRL."""
+    return {
+        "subject": name,
+        "issuer": name,
+        "validity": validity,
+        "profiles": [{"id": "simple-ca", "params": {"crl-repo": name}}],
+    }
+
+
+def _issuing_ca(name: str, issuer: str, validity: dict[str, str], *, ocsp: bool) -> dict[str, Any]:
+    """An intermediate CA that issues end-entity certificates (path length 0), with a CRL and maybe OCSP."""
+    params: dict[str, Any] = {"max-path-len": 0, "crl-repo": name}
+    if ocsp:
+        params["ocsp-service"] = name
+    return {"issuer": issuer, "validity": validity, "profiles": [{"id": "simple-ca", "params": params}]}
+
+
 def _config(now: datetime) -> dict[str, Any]:
     def valid(start_days: int, end_days: int) -> dict[str, str]:
         return {"valid-from": _iso(now + timedelta(days=start_days)), "valid-to": _iso(now + timedelta(days=end_days))}
@@ -164,19 +182,8 @@ def _config(now: datetime) -> dict[str, Any]:
     sign_ku = _signer_ku("digital_signature", "non_repudiation")
     gov_signer = {"issuer": "gov-ca-g2", "validity": valid(-365, 730), "extensions": sign_ku}
     certs: dict[str, dict[str, Any]] = {
-        "gov-root-g2": {
-            "subject": "gov-root-g2",
-            "issuer": "gov-root-g2",
-            "validity": valid(-2000, 8000),
-            "profiles": [{"id": "simple-ca", "params": {"crl-repo": "gov-root-g2"}}],
-        },
-        "gov-ca-g2": {
-            "issuer": "gov-root-g2",
-            "validity": valid(-1500, 4000),
-            "profiles": [
-                {"id": "simple-ca", "params": {"max-path-len": 0, "crl-repo": "gov-ca-g2", "ocsp-service": "gov-ca-g2"}}
-            ],
-        },
+        "gov-root-g2": _root("gov-root-g2", valid(-2000, 8000)),
+        "gov-ca-g2": _issuing_ca("gov-ca-g2", "gov-root-g2", valid(-1500, 4000), ocsp=True),
         "gov-ocsp-g2": {"issuer": "gov-ca-g2", "validity": valid(-365, 1500), "profiles": ["ocsp-responder"]},
         "gov-tsa": {
             "issuer": "gov-root-g2",
@@ -186,37 +193,12 @@ def _config(now: datetime) -> dict[str, Any]:
                 {"id": "extended_key_usage", "critical": True, "value": ["time_stamping"]},
             ],
         },
-        "gov-root-g1": {
-            "subject": "gov-root-g1",
-            "issuer": "gov-root-g1",
-            "validity": valid(-4000, 6000),
-            "profiles": [{"id": "simple-ca", "params": {"crl-repo": "gov-root-g1"}}],
-        },
-        "gov-ca-cp": {
-            "issuer": "gov-root-g1",
-            "validity": valid(-3500, 3000),
-            "profiles": [{"id": "simple-ca", "params": {"max-path-len": 0, "crl-repo": "gov-ca-cp"}}],
-        },
-        "pub-root": {
-            "subject": "pub-root",
-            "issuer": "pub-root",
-            "validity": valid(-2000, 8000),
-            "profiles": [{"id": "simple-ca", "params": {"crl-repo": "pub-root"}}],
-        },
-        "pub-ca": {
-            "issuer": "pub-root",
-            "validity": valid(-1500, 4000),
-            "profiles": [
-                {"id": "simple-ca", "params": {"max-path-len": 0, "crl-repo": "pub-ca", "ocsp-service": "pub-ca"}}
-            ],
-        },
+        "gov-root-g1": _root("gov-root-g1", valid(-4000, 6000)),
+        "gov-ca-cp": _issuing_ca("gov-ca-cp", "gov-root-g1", valid(-3500, 3000), ocsp=False),
+        "pub-root": _root("pub-root", valid(-2000, 8000)),
+        "pub-ca": _issuing_ca("pub-ca", "pub-root", valid(-1500, 4000), ocsp=True),
         "pub-ocsp": {"issuer": "pub-ca", "validity": valid(-365, 1500), "profiles": ["ocsp-responder"]},
-        "rogue-root": {
-            "subject": "rogue-root",
-            "issuer": "rogue-root",
-            "validity": valid(-2000, 8000),
-            "profiles": [{"id": "simple-ca", "params": {"crl-repo": "rogue-root"}}],
-        },
+        "rogue-root": _root("rogue-root", valid(-2000, 8000)),
         "gov-agency": dict(gov_signer),
         "gov-officer": dict(gov_signer),
         "gov-g1": {"issuer": "gov-ca-cp", "validity": valid(-365, 730), "extensions": sign_ku},

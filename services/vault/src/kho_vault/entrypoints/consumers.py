@@ -1,9 +1,11 @@
-"""The vault's consumer: one subscription over the topics it reads, one handler per event type."""
+"""The vault's consumer: one subscription over the topics it reads; each event type goes to its reaction."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
+from kho_contracts import Event
 from kho_contracts.events import (
     CertifiedCopyIssued,
     DisputeResolved,
@@ -16,55 +18,34 @@ from kho_contracts.events import (
 )
 from kho_platform.consumer import Delivery, Subscription
 
+from kho_vault.reactions import Reactions
+
 if TYPE_CHECKING:
     from kho_vault.app import VaultDeps
+
+Reaction = Callable[[Reactions, Any], Awaitable[None]]
+
+REACTIONS: dict[type[Event], Reaction] = {
+    SignatureVerified: Reactions.verdict,
+    SignatureRejected: Reactions.verdict,
+    ResultIssued: Reactions.issued,
+    CertifiedCopyIssued: Reactions.issued,
+    ResultReturned: Reactions.returned,
+    DossierSubmitted: Reactions.dossier_submitted,
+    ResultDisputed: Reactions.disputed,
+    DisputeResolved: Reactions.dispute_resolved,
+}
 
 documents = Subscription("documents")
 
 
-@documents.on(SignatureVerified)
-async def signature_verified(deps: VaultDeps, delivery: Delivery) -> None:
-    assert isinstance(delivery.event, SignatureVerified)
-    await deps.reactions.verdict(delivery.event)
+def _handler(event_type: type[Event], reaction: Reaction) -> Callable[[VaultDeps, Delivery], Awaitable[None]]:
+    async def handle(deps: VaultDeps, delivery: Delivery) -> None:
+        assert isinstance(delivery.event, event_type)
+        await reaction(deps.reactions, delivery.event)
+
+    return handle
 
 
-@documents.on(SignatureRejected)
-async def signature_rejected(deps: VaultDeps, delivery: Delivery) -> None:
-    assert isinstance(delivery.event, SignatureRejected)
-    await deps.reactions.verdict(delivery.event)
-
-
-@documents.on(ResultIssued)
-async def result_issued(deps: VaultDeps, delivery: Delivery) -> None:
-    assert isinstance(delivery.event, ResultIssued)
-    await deps.reactions.issued(delivery.event)
-
-
-@documents.on(CertifiedCopyIssued)
-async def certified_copy_issued(deps: VaultDeps, delivery: Delivery) -> None:
-    assert isinstance(delivery.event, CertifiedCopyIssued)
-    await deps.reactions.issued(delivery.event)
-
-
-@documents.on(ResultReturned)
-async def result_returned(deps: VaultDeps, delivery: Delivery) -> None:
-    assert isinstance(delivery.event, ResultReturned)
-    await deps.reactions.returned(delivery.event)
-
-
-@documents.on(DossierSubmitted)
-async def dossier_submitted(deps: VaultDeps, delivery: Delivery) -> None:
-    assert isinstance(delivery.event, DossierSubmitted)
-    await deps.reactions.dossier_submitted(delivery.event)
-
-
-@documents.on(ResultDisputed)
-async def result_disputed(deps: VaultDeps, delivery: Delivery) -> None:
-    assert isinstance(delivery.event, ResultDisputed)
-    await deps.reactions.disputed(delivery.event)
-
-
-@documents.on(DisputeResolved)
-async def dispute_resolved(deps: VaultDeps, delivery: Delivery) -> None:
-    assert isinstance(delivery.event, DisputeResolved)
-    await deps.reactions.dispute_resolved(delivery.event)
+for _event_type, _reaction in REACTIONS.items():
+    documents.on(_event_type)(_handler(_event_type, _reaction))
