@@ -11,7 +11,9 @@ FERRETDB_VERSION=${FERRETDB_VERSION:-v1.24.2}
 SEAWEEDFS_VERSION=${SEAWEEDFS_VERSION:-v0.0.0-20261109003541-7506e5f91cd6}
 
 KAFKA_HOME=$KHO_CACHE/kafka-$KAFKA_VERSION
-FERRETDB_BIN=$KHO_CACHE/bin/ferretdb-$FERRETDB_VERSION
+# Our patches to FerretDB (deploy/local/ferretdb/*.patch) are part of the binary's name: changing them rebuilds it.
+FERRETDB_PATCHES=$(cat "$(dirname "${BASH_SOURCE[0]}")"/ferretdb/*.patch 2>/dev/null | sha256sum | cut -c1-8)
+FERRETDB_BIN=$KHO_CACHE/bin/ferretdb-$FERRETDB_VERSION-$FERRETDB_PATCHES
 WEED_BIN=$KHO_CACHE/bin/weed-$SEAWEEDFS_VERSION
 
 KAFKA_PORT=${KAFKA_PORT:-9092}

@@ -65,7 +65,13 @@ go_build() { # name, module, version, package inside the module, target binary
   work=$(mktemp -d)
   cp -r "$src/." "$work/" && chmod -R u+w "$work"
   # FerretDB embeds its version from a file its release tooling writes; write it the same way.
-  [ "$name" = ferretdb ] && echo "$version" >"$work/build/version/version.txt"
+  if [ "$name" = ferretdb ]; then
+    echo "$version" >"$work/build/version/version.txt"
+    local patch
+    for patch in "$DEPLOY_LOCAL_DIR"/ferretdb/*.patch; do
+      (cd "$work" && git apply -p1 "$patch") >>"$log" 2>&1 || { rm -rf "$work"; fail "provision: applying $patch" "$log"; }
+    done
+  fi
   (cd "$work" && GOFLAGS=-buildvcs=false go build -trimpath -o "$target.tmp" "./$package") >>"$log" 2>&1 \
     || { rm -rf "$work"; fail "provision: go build $module/$package" "$log"; }
   rm -rf "$work"

@@ -19,7 +19,7 @@ from kho_notify.adapters import recipients as recipients_module
 from kho_notify.adapters import store as store_module
 from kho_notify.adapters.inbox import Inbox
 from kho_notify.adapters.outbox import DeliveryOutbox
-from kho_notify.adapters.providers import EmailSender, Sender, SmsSender, ZaloSender, http_client
+from kho_notify.adapters.providers import EmailSender, Sender, SmsSender, ZaloSender
 from kho_notify.adapters.recipients import Recipients
 from kho_notify.adapters.store import DeliveryStore
 from kho_notify.dispatcher import Dispatcher
@@ -52,9 +52,9 @@ def make_deps(runtime: Runtime) -> Notify:
     senders: dict[Channel, Sender] = {}
     configured = settings.configured_channels()
     if Channel.ZALO in configured:
-        senders[Channel.ZALO] = ZaloSender(settings, http_client(settings))
+        senders[Channel.ZALO] = ZaloSender(settings)
     if Channel.SMS in configured:
-        senders[Channel.SMS] = SmsSender(settings, http_client(settings))
+        senders[Channel.SMS] = SmsSender(settings)
     if Channel.EMAIL in configured:
         senders[Channel.EMAIL] = EmailSender(settings)
     instance_id = f"{socket.gethostname()}:{uuid.uuid4().hex[:12]}"

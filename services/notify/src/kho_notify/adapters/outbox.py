@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from kho_contracts import KafkaRecord
 from kho_platform.logging import get_logger
 from kho_platform.mongo import Document
-from kho_platform.outbox import entry_record, outbox_entry
+from kho_platform.outbox import packed_records, unpacked_records
 from prometheus_client import Counter
 from pymongo.errors import BulkWriteError
 
@@ -55,7 +55,7 @@ class DeliveryOutbox:
 
     async def record(self, outcome: Document, records: list[KafkaRecord]) -> bool:
         """Writes an outcome with its events; False when this outcome was already recorded."""
-        doc = {**outcome, "outbox": [outbox_entry(r) for r in records], "recorded_at": datetime.now(UTC)}
+        doc = {**outcome, "events": packed_records(records), "recorded_at": datetime.now(UTC)}
         inserted = await self._store.insert_outcome.insert(doc)
         if inserted:
             self._queue.append(doc)
@@ -103,10 +103,10 @@ class DeliveryOutbox:
                 return
 
     async def _relay(self, docs: list[Document]) -> None:
-        records = [entry_record(entry) for doc in docs for entry in doc.get("outbox") or []]
+        records = [record for doc in docs for record in unpacked_records(doc["events"])]
         await asyncio.gather(*(self._publish(r) for r in records))
         RELAYED.inc(len(records))
-        archive = [without(doc, "outbox") for doc in docs]
+        archive = [without(doc, "events") for doc in docs]
         with contextlib.suppress(BulkWriteError):  # already archived by an earlier, interrupted relay
             await self._store.deliveries.insert_many(archive, ordered=False)
         await self._store.outbox.delete_many({"_id": {"$in": [doc["_id"] for doc in docs]}})

@@ -12,6 +12,7 @@ from typing import Any
 from kho_platform.mongo import CollectionIndexes, Document
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kho_notify.adapters.batching import BatchReader
 from kho_notify.domain.recipients import Channel, RecipientProfile, default_profile
 
 RECIPIENTS = "recipients"
@@ -36,12 +37,13 @@ class Recipients:
         self._default_channels = default_channels
         self._cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, RecipientProfile]] = {}
+        self._read = BatchReader(self._col)
 
     async def profile(self, recipient_id: str) -> RecipientProfile:
         cached = self._cache.get(recipient_id)
         if cached is not None and time.monotonic() - cached[0] < self._cache_seconds:
             return cached[1]
-        doc = await self._col.find_one({"_id": recipient_id})
+        doc = await self._read.get(recipient_id)
         found = profile_from(doc) if doc else default_profile(recipient_id, self._default_channels)
         if len(self._cache) > 100_000:
             self._cache.clear()

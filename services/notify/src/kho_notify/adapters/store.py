@@ -90,7 +90,7 @@ class DeliveryStore:
 
     async def outcome(self, delivery_id: str) -> Document | None:
         """The recorded outcome of a delivery, published or not yet."""
-        found = await self.outbox.find_one({"_id": delivery_id}, projection={"outbox": 0})
+        found = await self.outbox.find_one({"_id": delivery_id}, projection={"events": 0})
         if found is None:
             found = await self.deliveries.find_one({"_id": delivery_id})
         return found
