@@ -1,5 +1,6 @@
 """The consumer's batch mode (Subscription.max_in_flight > 1) against the real Kafka: records handled
-concurrently, records of one key in order, poison records dead-lettered, the batch committed at the end."""
+concurrently, records of one key in order, poison records dead-lettered, the batch committed at the end; with
+several consumers of the group in one process as well."""
 
 from __future__ import annotations
 
@@ -32,11 +33,14 @@ def disputed(dispute_id: str, document_id: str) -> ResultDisputed:
     )
 
 
-async def test_batches_run_concurrently_keep_per_key_order_and_dead_letter(platform_settings: PlatformSettings) -> None:
+@pytest.mark.parametrize("consumers", [1, 3])
+async def test_batches_run_concurrently_keep_per_key_order_and_dead_letter(
+    platform_settings: PlatformSettings, consumers: int
+) -> None:
     settings = platform_settings.model_copy(
         update={"kafka_topic_prefix": f"{platform_settings.kafka_topic_prefix}{uuid.uuid4().hex[:6]}."}
     )
-    subscription = Subscription("batched", max_in_flight=100)
+    subscription = Subscription("batched", max_in_flight=100, consumers=consumers)
     seen: dict[str, list[int]] = {}
     running = 0
     most_running = 0
@@ -77,6 +81,7 @@ async def test_batches_run_concurrently_keep_per_key_order_and_dead_letter(platf
         async with asyncio.timeout(30):
             while sum(len(v) for v in seen.values()) < 100:
                 await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # nothing more arrives: every record handled exactly once, in key order
         assert all(order == [0, 1, 2, 3, 4] for order in seen.values()), seen
         assert most_running > 1
 

@@ -75,6 +75,10 @@ class Subscription:
     idempotent)."""
     batch_timeout_ms: int = 20
     """With max_in_flight > 1: how long the consumer waits for records when none are buffered."""
+    consumers: int = 1
+    """With max_in_flight > 1: how many consumers of the group this instance runs. Each is assigned some of
+    the partitions and reads its next batch while the others are still handling theirs, so one slow record
+    holds back only the partitions of its own consumer."""
 
     def on(self, event_type: type[Event]) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
@@ -178,18 +182,20 @@ def bind_subscription(
                 tasks.create_task(one_after_the_other(group))
 
     if subscription.max_in_flight > 1:
-        broker.subscriber(
-            *topics,
-            batch=True,
-            max_records=subscription.max_in_flight,
-            batch_timeout_ms=subscription.batch_timeout_ms,
-            decoder=_undecoded,
-            group_id=f"{settings.kafka_topic_prefix}{consumer}",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            auto_offset_reset="earliest",
-            title=consumer,
-            description=", ".join(cls.TYPE for cls in subscription.event_types),
-        )(on_batch)
+        for n in range(subscription.consumers):
+            broker.subscriber(
+                *topics,
+                batch=True,
+                max_records=subscription.max_in_flight,
+                batch_timeout_ms=subscription.batch_timeout_ms,
+                decoder=_undecoded,
+                group_id=f"{settings.kafka_topic_prefix}{consumer}",
+                ack_policy=AckPolicy.NACK_ON_ERROR,
+                auto_offset_reset="earliest",
+                title=consumer if n == 0 else f"{consumer}#{n + 1}",
+                description=", ".join(cls.TYPE for cls in subscription.event_types),
+                include_in_schema=n == 0,
+            )(on_batch)
         return
 
     broker.subscriber(

@@ -96,6 +96,7 @@ definition = ServiceDefinition(
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
     notifications.max_in_flight = settings.consumer_max_in_flight
+    notifications.consumers = settings.consumer_count
     return create_service_app(definition, settings)
 
 

@@ -61,7 +61,10 @@ class NotifySettings(PlatformSettings):
         description="after a crash between a provider call and its record, send again with the same "
         "idempotency key (true) or record the delivery as unknown and never resend (false)",
     )
-    consumer_max_in_flight: int = Field(default=500, ge=1, description="events handled concurrently")
+    consumer_max_in_flight: int = Field(default=300, ge=1, description="events handled concurrently by a consumer")
+    consumer_count: int = Field(
+        default=3, ge=1, description="consumers of the group in this instance (useful up to the partition count)"
+    )
     instance_heartbeat_seconds: float = Field(default=1.0, gt=0)
     instance_dead_after_seconds: float = Field(default=5.0, gt=0)
     contact_cache_seconds: float = Field(default=30.0, ge=0)

@@ -1,0 +1,62 @@
+"""The engine's speed-ups give the libraries' own answers."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from asn1crypto import x509
+from kho_signature.validation import speedups
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.misc import PdfStreamError
+
+speedups.install()
+
+
+def name(common_name: str, organization: str, *, printable: bool = False) -> x509.Name:
+    return x509.Name.build({"common_name": common_name, "organization_name": organization}, use_printable=printable)
+
+
+def general_name(value: x509.Name) -> x509.Name:
+    """The same name as it appears inside a GeneralName (explicitly tagged), e.g. in an ESS certificate id."""
+    wrapped = x509.GeneralName(name="directory_name", value=value)
+    parsed = x509.GeneralName.load(wrapped.dump()).chosen
+    assert isinstance(parsed, x509.Name)
+    return parsed
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "equal"),
+    [
+        (name("So Tu phap", "UBND"), name("So Tu phap", "UBND"), True),
+        (name("So Tu phap", "UBND"), name("so  tu PHAP", "ubnd"), True),  # RFC 4518: case and spaces fold
+        (name("So Tu phap", "UBND"), name("So Tu phap", "UBND", printable=True), True),  # another string type
+        (name("Sở Tư pháp", "UBND tỉnh"), name("Sở Tư pháp", "UBND tỉnh"), True),
+        (name("So Tu phap", "UBND"), name("So Tu phap", "UBND khac"), False),
+        (name("Sở Tư pháp", "UBND"), name("So Tu phap", "UBND"), False),
+    ],
+)
+def test_name_equality_matches_rfc5280(first: x509.Name, second: x509.Name, equal: bool) -> None:
+    for a, b in ((first, second), (second, first), (general_name(first), second), (first, general_name(second))):
+        assert (a == b) is equal
+        assert (a != b) is (not equal)
+    assert (x509.Name.load(first.dump()) == x509.Name.load(second.dump())) is equal  # freshly parsed: cached
+
+
+def test_a_name_is_not_equal_to_something_else() -> None:
+    assert name("A", "B") != "A"
+
+
+def read_hex(data: bytes) -> bytes:
+    return bytes(speedups.read_hex_string_from_stream(io.BytesIO(data)).original_bytes)
+
+
+def test_hex_strings_read_like_pyhanko() -> None:
+    assert read_hex(b"<48 65\n6c6C6f>rest") == b"Hello"
+    assert read_hex(b"<414>") == b"A@"  # an odd final digit is padded with 0
+    with pytest.raises(PdfStreamError):
+        read_hex(b"<41zz>")
+    with pytest.raises(PdfStreamError):
+        read_hex(b"<4142")
+    assert read_hex(b"<>") == b""
+    assert isinstance(speedups.read_hex_string_from_stream(io.BytesIO(b"<ff00>")), generic.ByteStringObject)
