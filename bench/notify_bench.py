@@ -91,11 +91,16 @@ def start_notify(env: dict[str, str], logs: Path, n: int) -> ServiceProcess:
 
 def wait_all(providers: ProviderServer, channel: str, expected: set[str], timeout: float) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
+    seen: list[dict[str, Any]] = []
+    accepted: set[str] = set()
     while True:
-        rows = [r for r in providers.received(light=True) if r["channel"] == channel]
-        accepted = {r["key"] for r in rows if r["result"] is None and not r.get("duplicate")}
+        new = providers.received(light=True, since=len(seen))  # only what arrived since the last look
+        seen.extend(new)
+        accepted |= {
+            r["key"] for r in new if r["channel"] == channel and r["result"] is None and not r.get("duplicate")
+        }
         if expected <= accepted or time.monotonic() > deadline:
-            return rows
+            return [r for r in seen if r["channel"] == channel]
         time.sleep(1.0)
 
 

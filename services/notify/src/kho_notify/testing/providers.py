@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import parse_qsl
 
 import httpx
 
@@ -157,8 +158,9 @@ def make_app(state: ProviderState) -> Callable[[Scope, Receive, Send], Awaitable
                 state.control(body)
                 status, answer = 200, {"ok": True}
             elif method == "GET" and path == "/_received":
-                light = b"light=1" in scope.get("query_string", b"")
-                rows = state.received
+                query = dict(parse_qsl(scope.get("query_string", b"").decode()))
+                light = query.get("light") == "1"
+                rows = state.received[int(query.get("since") or 0) :]  # the rows after the first `since`
                 if light:
                     rows = [{k: r.get(k) for k in ("channel", "at", "key", "result", "duplicate")} for r in rows]
                 status, answer = 200, {"received": rows}
@@ -219,8 +221,10 @@ class ProviderServer:
     def control(self, **body: Any) -> None:
         httpx.post(f"{self.url}/_control", json=body, timeout=5.0).raise_for_status()
 
-    def received(self, light: bool = False) -> list[dict[str, Any]]:
-        response = httpx.get(f"{self.url}/_received{'?light=1' if light else ''}", timeout=30.0)
+    def received(self, light: bool = False, since: int = 0) -> list[dict[str, Any]]:
+        """What the providers received (after the first `since` rows), in order."""
+        params = {"light": "1" if light else "0", "since": str(since)}
+        response = httpx.get(f"{self.url}/_received", params=params, timeout=30.0)
         response.raise_for_status()
         rows: list[dict[str, Any]] = response.json()["received"]
         return rows

@@ -1,4 +1,4 @@
-"""Three speed-ups installed into the libraries the engine uses, all with unchanged results.
+"""Two speed-ups installed into the libraries the engine uses, both with unchanged results.
 
 1. A faster reader for PDF hex strings in pyHanko's parser.
 
@@ -13,12 +13,6 @@ Names are compared again and again (the signer's issuer against every certificat
 against certificates) and every freshly parsed name prepares its strings anew, character by character
 through ``stringprep``; the same few CA names recur in every document, so the preparation is a pure
 function worth caching.
-
-3. Memoized X.509 name equality (RFC 5280 section 7.1). Matching a signer's issuer and serial against the
-certificates of a CMS and of a chain compares the same pairs of names in every validation, each time
-rebuilding the prepared values of every attribute. Equality is a pure function of the two names' DER
-encodings (of their RDN sequences): equal encodings are equal names at once, and the answer for two
-different encodings is cached.
 """
 
 from __future__ import annotations
@@ -75,24 +69,9 @@ def _ldap_string_prep(self: Any, string: Any) -> Any:
     return _original_prep(self, string)
 
 
-@functools.lru_cache(maxsize=8192)
-def _names_equal(first: bytes, second: bytes) -> bool:
-    return bool(asn1_x509.RDNSequence.load(first) == asn1_x509.RDNSequence.load(second))
-
-
-def _name_eq(self: Any, other: Any) -> bool:
-    if not isinstance(other, asn1_x509.Name):
-        return False
-    # The encodings of the names' RDN sequences: a Name inside a GeneralName carries an explicit tag of its
-    # own, which is not part of the name.
-    mine, theirs = self.chosen.dump(), other.chosen.dump()
-    return mine == theirs or _names_equal(mine, theirs)
-
-
 def install() -> None:
     global _installed
     if not _installed:
         generic.read_hex_string_from_stream = read_hex_string_from_stream
         asn1_x509.NameTypeAndValue._ldap_string_prep = _ldap_string_prep
-        asn1_x509.Name.__eq__ = _name_eq  # type: ignore[method-assign,assignment]
         _installed = True
