@@ -205,7 +205,6 @@ async def measure(args: argparse.Namespace, idp: TestIdentityProvider, prefix: s
         oidc_jwks_file=str(idp.jwks_file),
         oidc_issuer=idp.issuer,
         oidc_audience=idp.audience,
-        outbox_poll_seconds=0.05,
         log_level="WARNING",
     )
     app = create_app(settings)
