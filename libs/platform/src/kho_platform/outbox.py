@@ -117,8 +117,10 @@ def outbox_indexes(collections: Sequence[str]) -> list[CollectionIndexes]:
 
 
 class OutboxRelay:
-    """Publishes the pending events of the given collections. `wake()` after a write cuts the latency to the
-    time of one publish; otherwise the relay polls."""
+    """Publishes the pending events of the given collections. A writer names the document it gave events
+    (`wake(collection, _id)`) and the relay publishes it at once, by `_id`. Scanning the collections for
+    pending documents reads them whole on FerretDB 1.24, growing with the data, so it runs only every
+    `poll_seconds` (and on an unnamed `wake()`), for events left by a crash or by another instance."""
 
     def __init__(
         self,
@@ -126,7 +128,7 @@ class OutboxRelay:
         collections: Sequence[str],
         publish: Publish,
         *,
-        poll_seconds: float = 0.25,
+        poll_seconds: float = 5.0,
         lease_seconds: float = 30.0,
     ) -> None:
         self._db = db

@@ -29,6 +29,9 @@ class PlatformSettings(BaseSettings):
     kafka_topic_prefix: str = ""
     kafka_max_attempts: int = Field(default=3, ge=1, description="attempts of a handler before dead-lettering")
     kafka_retry_backoff_seconds: float = 0.2
+    kafka_fetch_max_wait_ms: int = Field(
+        default=100, ge=1, description="longest a consumer's fetch waits at the broker when no record is there"
+    )
     kafka_partitions: int = Field(default=3, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
 
@@ -48,7 +51,11 @@ class PlatformSettings(BaseSettings):
     oidc_jwks_url: str = f"{DEV_OIDC_ISSUER}/jwks"
     oidc_jwks_file: str = ""
 
-    outbox_poll_seconds: float = Field(default=0.25, description="seconds between scans for pending events")
+    outbox_poll_seconds: float = Field(
+        default=5.0,
+        description="seconds between scans for pending events no write has named to the relay (events left by "
+        "a crash or another instance); named documents are published at once",
+    )
     outbox_lease_seconds: float = 30.0
 
     @model_validator(mode="after")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from kho_contracts import Event, KafkaRecord
 from kho_platform.service import Runtime
 
-from kho_feedback.adapters.disputes import DisputeRepository
+from kho_feedback.adapters.disputes import DISPUTES, DisputeRepository
 from kho_feedback.adapters.documents import DocumentProjection
 from kho_feedback.adapters.dossiers import DossierUsage
 from kho_feedback.adapters.files import CORRECTIONS_BUCKET, CorrectedFiles
@@ -51,6 +51,6 @@ class Feedback:
         record: KafkaRecord = self.runtime.record(event, event_id=event_id)
         return record
 
-    def events_written(self) -> None:
-        """New events wait in an outbox: the relay publishes them now rather than at its next poll."""
-        self.runtime.relay.wake()
+    def events_written(self, dispute_id: str) -> None:
+        """The dispute has new events in its outbox: the relay publishes them now rather than at its next scan."""
+        self.runtime.relay.wake(DISPUTES, dispute_id)

@@ -142,7 +142,7 @@ async def open_dispute(
         await fb.disputes.add(dispute, [fb.record(event)])
     except DisputeAlreadyOpen as exc:  # a concurrent request for the same document won
         raise _already_open() from exc
-    fb.events_written()
+    fb.events_written(dispute["_id"])
     log.info("dispute opened", dispute_id=dispute_id, document_id=document_id, agency=document.issuing_agency_code)
     return dispute
 
@@ -271,7 +271,7 @@ async def resolve_dispute(
         raise _already_resolved() from None
     if not await fb.disputes.apply(transition):
         raise _already_resolved()
-    fb.events_written()
+    fb.events_written(dispute_id)
     log.info("dispute resolved", dispute_id=dispute_id, outcome=parsed.value, agency=dispute["agency_code"])
     resolved = await fb.disputes.get(dispute_id)
     assert resolved is not None

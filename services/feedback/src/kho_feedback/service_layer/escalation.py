@@ -66,11 +66,10 @@ async def escalate_overdue(fb: Feedback, now: datetime | None = None) -> int:
             except TransitionTaken:
                 continue  # another sweeper (this replica or another) has it
             if await fb.disputes.apply(transition):
+                fb.events_written(dispute["_id"])
                 escalated += 1
                 ESCALATED.inc()
                 log.info("overdue dispute escalated", dispute_id=dispute["_id"], agency=dispute["agency_code"])
-    if escalated:
-        fb.events_written()
     return escalated
 
 
@@ -79,9 +78,9 @@ async def repair_interrupted_transitions(fb: Feedback, grace: timedelta = timede
     repaired = 0
     for transition in await fb.disputes.unapplied(fb.clock() - grace):
         log.warning("applying an interrupted transition", transition=transition["_id"])
-        repaired += int(await fb.disputes.apply(transition))
-    if repaired:
-        fb.events_written()
+        if await fb.disputes.apply(transition):
+            fb.events_written(transition["dispute_id"])
+            repaired += 1
     return repaired
 
 

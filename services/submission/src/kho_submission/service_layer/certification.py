@@ -194,7 +194,7 @@ async def decide(
             },
             [ctx.record(event)],
         )
-    ctx.wake()
+    ctx.wake(CERTIFICATIONS, certification_id)
     return await ctx.certifications.get(certification_id) or doc
 
 

@@ -101,6 +101,7 @@ class Context:
     signature: SignaturePort
     files: Files
     record: Callable[[Event], Any]
-    wake: Callable[[], None]
+    wake: Callable[[str, Any], None]
+    """Tells the outbox relay which document (collection, _id) has new events: it publishes them at once."""
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))

@@ -12,6 +12,7 @@ from kho_contracts.common import DocumentType, OwnerKind
 from kho_contracts.events import DossierAccepted, DossierRejected, ResultIssued, ResultReturned, SupplementRequested
 
 from kho_submission.adapters.pdf import count_pages, is_pdf, simple_pdf
+from kho_submission.adapters.repository import DOSSIERS
 from kho_submission.adapters.signature_client import SignRequest
 from kho_submission.domain import components as comp
 from kho_submission.domain.errors import Conflict, Invalid
@@ -139,7 +140,7 @@ async def _move(
         )
     if not ok:
         raise Conflict("the dossier changed meanwhile", "Hồ sơ vừa được cập nhật, vui lòng thử lại")
-    ctx.wake()
+    ctx.wake(DOSSIERS, dossier["_id"])
     return await ctx.dossiers.get(dossier["_id"]) or dossier
 
 
