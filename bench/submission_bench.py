@@ -10,6 +10,7 @@ KHO_BENCH_OWNER an owner that has documents there); otherwise a minimal stand-in
 per component is started, so only the submission side is measured (said so in the output).
 
     uv run python bench/submission_bench.py [--drafts 200] [--assemble 200]
+    uv run python bench/submission_bench.py --vault-db kho_vault_bench_packed_200000_5_1024   # the real vault
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import tempfile
 import threading
 import time
@@ -109,6 +111,23 @@ async def main(args: argparse.Namespace) -> None:
     idp = TestIdentityProvider(Path(tempfile.mkdtemp(prefix="kho-bench-idp-")))
     vault_url = os.environ.get("KHO_BENCH_VAULT_URL")
     stand_in = None
+    vault: ServiceProcess | None = None
+    if args.vault_db:  # the real vault service over the documents loaded by bench/vault_bench.py
+        vault_env = {
+            "KHO_ENVIRONMENT": "test",
+            "KHO_KAFKA_TOPIC_PREFIX": f"bench{run}.",
+            "KHO_S3_BUCKET_PREFIX": "kho-bench-",
+            "KHO_OIDC_JWKS_FILE": str(idp.jwks_file),
+            "KHO_OIDC_ISSUER": idp.issuer,
+            "KHO_OIDC_AUDIENCE": idp.audience,
+            "KHO_MONGO_DATABASE": args.vault_db,
+            "KHO_VAULT_SHARDS": str(args.vault_shards),
+            "KHO_LOG_LEVEL": "WARNING",
+        }
+        vault_log = Path(tempfile.gettempdir()) / f"submission-bench-{run}-vault.log"
+        vault = ServiceProcess("vault", free_port(), vault_env, vault_log).start()
+        vault.wait_ready(120)
+        vault_url = vault.url
     if not vault_url:
         port = free_port()
         stand_in = serve_in_thread(stand_in_vault(), port)
@@ -143,18 +162,26 @@ async def main(args: argparse.Namespace) -> None:
             owner_fixed = os.environ.get("KHO_BENCH_OWNER")
             body = {"procedure_code": PROCEDURE, "agency_code": AGENCY}
 
+            def next_owner() -> str:
+                if owner_fixed:
+                    return owner_fixed
+                if args.vault_db:  # one of the owners bench/vault_bench.py loaded
+                    return f"052{random.randrange(args.vault_owners):09d}"
+                return owner_number()
+
             async def assemble(owner: str) -> tuple[float, dict[str, Any]]:
+                auth = idp.citizen(owner)  # the client's token is made before the clock starts
                 started = time.perf_counter()
-                response = await client.post("/v1/dossiers", json=body, headers=idp.citizen(owner))
+                response = await client.post("/v1/dossiers", json=body, headers=auth)
                 elapsed = time.perf_counter() - started
                 response.raise_for_status()
                 return elapsed, response.json()
 
             for _ in range(10):  # warm-up
-                await assemble(owner_fixed or owner_number())
+                await assemble(next_owner())
             timings = []
             for _ in range(args.assemble):
-                elapsed, draft = await assemble(owner_fixed or owner_number())
+                elapsed, draft = await assemble(next_owner())
                 timings.append(elapsed)
             attached = sum(1 for c in draft["components"] if c["source"] == "auto_attached")
             where = f"vault at {vault_url}" if stand_in is None else "a stand-in vault (one candidate per component)"
@@ -164,17 +191,23 @@ async def main(args: argparse.Namespace) -> None:
                 f"  (last draft: {attached}/10 auto-attached)"
             )
 
+            if args.vault_db:  # the loaded owners' vaults do not fill this procedure: submits need the stand-in
+                print("concurrent submits: measured without --vault-db (every component filled by the stand-in)")
+                return
+
             owners = [owner_number() for _ in range(args.drafts)]
             drafts = []
             for owner in owners:
                 _, draft = await assemble(owner)
                 drafts.append((owner, draft["id"]))
 
+            tokens = {owner: idp.citizen(owner) for owner in owners}  # made before the clock starts
+
             async def submit(owner: str, dossier_id: str) -> tuple[float, str]:
                 started = time.perf_counter()
                 response = await client.post(
                     f"/v1/dossiers/{dossier_id}/submit",
-                    headers={**idp.citizen(owner), "Idempotency-Key": f"bench-{dossier_id}"},
+                    headers={**tokens[owner], "Idempotency-Key": f"bench-{dossier_id}"},
                 )
                 elapsed = time.perf_counter() - started
                 response.raise_for_status()
@@ -195,6 +228,8 @@ async def main(args: argparse.Namespace) -> None:
             print(f"  codes unique: {unique}  gap-free 1..{len(numbers)}: {gap_free}  ({first} .. {last})")
     finally:
         service.stop()
+        if vault is not None:
+            vault.stop()
         if stand_in is not None:
             stand_in.should_exit = True
         # the database stays (unique name): dropping one on FerretDB 1.24 while it still works on it crashed it
@@ -210,4 +245,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--drafts", type=int, default=200)
     parser.add_argument("--assemble", type=int, default=200)
+    parser.add_argument("--vault-db", default="", help="run the vault service over this loaded benchmark database")
+    parser.add_argument("--vault-shards", type=int, default=1024)
+    parser.add_argument("--vault-owners", type=int, default=200_000)
     asyncio.run(main(parser.parse_args()))
