@@ -236,14 +236,23 @@ class OutboxRelay:
                 sent.append(entry)
                 PUBLISHED.labels(collection, entry.get("type") or "").inc()
         finally:
-            update: dict[str, Any] = {"$set": {"outbox_lease_until": None, "outbox_lease_owner": None}}
-            if sent:
-                # $pullAll with the entries exactly as read: FerretDB's $pull takes no conditions.
-                update["$pullAll"] = {"outbox": sent}
-            await self._db[collection].update_one({"_id": doc["_id"], "outbox_lease_owner": self._owner}, update)
-            await self._db[collection].update_one(
-                {"_id": doc["_id"], "outbox": {"$size": 0}}, {"$set": {"outbox_pending": False}}
-            )
+            release: dict[str, Any] = {"outbox_lease_until": None, "outbox_lease_owner": None}
+            mine = {"_id": doc["_id"], "outbox_lease_owner": self._owner}
+            if sent and len(sent) == len(entries):
+                # Everything claimed went out, and writers of this document wait for its document_lock, held
+                # here: one update empties the outbox (each update reads and rewrites the whole document).
+                await self._db[collection].update_one(
+                    mine, {"$set": {**release, "outbox_pending": False}, "$pullAll": {"outbox": sent}}
+                )
+            else:
+                update: dict[str, Any] = {"$set": release}
+                if sent:
+                    # $pullAll with the entries exactly as read: FerretDB's $pull takes no conditions.
+                    update["$pullAll"] = {"outbox": sent}
+                await self._db[collection].update_one(mine, update)
+                await self._db[collection].update_one(
+                    {"_id": doc["_id"], "outbox": {"$size": 0}}, {"$set": {"outbox_pending": False}}
+                )
         return len(sent)
 
 
