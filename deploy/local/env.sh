@@ -1,5 +1,6 @@
 # Shared settings of the local servers. Sourced by the other scripts; override any of them in the environment.
 # shellcheck shell=bash
+DEPLOY_LOCAL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 KHO_CACHE=${KHO_CACHE:-$HOME/.cache/kho-du-lieu}
 KHO_DATA=${KHO_DATA:-$KHO_CACHE/data}
 KHO_LOGS=${KHO_LOGS:-$KHO_CACHE/logs}
@@ -12,7 +13,7 @@ SEAWEEDFS_VERSION=${SEAWEEDFS_VERSION:-v0.0.0-20261109003541-7506e5f91cd6}
 
 KAFKA_HOME=$KHO_CACHE/kafka-$KAFKA_VERSION
 # Our patches to FerretDB (deploy/local/ferretdb/*.patch) are part of the binary's name: changing them rebuilds it.
-FERRETDB_PATCHES=$(cat "$(dirname "${BASH_SOURCE[0]}")"/ferretdb/*.patch 2>/dev/null | sha256sum | cut -c1-8)
+FERRETDB_PATCHES=$(cat "$DEPLOY_LOCAL_DIR"/ferretdb/*.patch 2>/dev/null | sha256sum | cut -c1-8)
 FERRETDB_BIN=$KHO_CACHE/bin/ferretdb-$FERRETDB_VERSION-$FERRETDB_PATCHES
 WEED_BIN=$KHO_CACHE/bin/weed-$SEAWEEDFS_VERSION
 
@@ -40,7 +41,6 @@ S3_SECRET_KEY=${S3_SECRET_KEY:-kho-local-secret-change-me}
 case ":$PATH:" in *":$HOME/.local/bin:"*) ;; *) PATH="$HOME/.local/bin:$PATH" ;; esac
 export PATH
 
-DEPLOY_LOCAL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 say() { printf '%s\n' "$*" >&2; }
 fail() { # step, log file

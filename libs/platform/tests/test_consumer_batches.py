@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from kho_contracts import encode, new_envelope
 from kho_contracts.common import DisputeReason
 from kho_contracts.events import ResultDisputed
@@ -31,6 +32,18 @@ def disputed(dispute_id: str, document_id: str) -> ResultDisputed:
         opened_at=datetime.now(UTC),
         deadline=date(2026, 12, 1),
     )
+
+
+async def group_members(settings: PlatformSettings, group_id: str) -> int:
+    """How many consumers the broker counts in the group (each is assigned some of the partitions)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        (response,) = await admin.describe_consumer_groups([group_id])
+        (group,) = response.groups
+        return len(group[5])  # (error_code, group_id, state, protocol_type, protocol, members, ...)
+    finally:
+        await admin.close()
 
 
 @pytest.mark.parametrize("consumers", [1, 3])
@@ -84,6 +97,7 @@ async def test_batches_run_concurrently_keep_per_key_order_and_dead_letter(
         await asyncio.sleep(0.5)  # nothing more arrives: every record handled exactly once, in key order
         assert all(order == [0, 1, 2, 3, 4] for order in seen.values()), seen
         assert most_running > 1
+        assert await group_members(settings, f"{settings.kafka_topic_prefix}platformtest.batched") == consumers
 
         reader = AIOKafkaConsumer(
             dlq, bootstrap_servers=settings.kafka_bootstrap, auto_offset_reset="earliest", group_id=uuid.uuid4().hex

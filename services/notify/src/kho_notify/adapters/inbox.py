@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from kho_platform.grouped import GroupInsert
 from kho_platform.mongo import CollectionIndexes, Document
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-
-from kho_notify.adapters.batching import BatchInserter
 
 INBOX = "inbox"
 INDEXES = (
@@ -23,7 +22,7 @@ INDEXES = (
 class Inbox:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._col = db[INBOX]
-        self._insert = BatchInserter(self._col)
+        self._insert = GroupInsert(self._col, linger=0.002)
 
     async def deliver(
         self, *, message_id: str, recipient: str, kind: str, title: str, body: str, data: dict[str, Any]

@@ -24,7 +24,6 @@ from kho_platform.outbox import packed_records, unpacked_records
 from prometheus_client import Counter
 from pymongo.errors import BulkWriteError
 
-from kho_notify.adapters.batching import without
 from kho_notify.adapters.store import DeliveryStore
 
 log = get_logger(__name__)
@@ -106,7 +105,7 @@ class DeliveryOutbox:
         records = [record for doc in docs for record in unpacked_records(doc["events"])]
         await asyncio.gather(*(self._publish(r) for r in records))
         RELAYED.inc(len(records))
-        archive = [without(doc, "events") for doc in docs]
+        archive = [{k: v for k, v in doc.items() if k != "events"} for doc in docs]
         with contextlib.suppress(BulkWriteError):  # already archived by an earlier, interrupted relay
             await self._store.deliveries.insert_many(archive, ordered=False)
         await self._store.outbox.delete_many({"_id": {"$in": [doc["_id"] for doc in docs]}})

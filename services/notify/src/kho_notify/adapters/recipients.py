@@ -9,10 +9,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from kho_platform.grouped import GroupRead
 from kho_platform.mongo import CollectionIndexes, Document
 from pymongo.asynchronous.database import AsyncDatabase
 
-from kho_notify.adapters.batching import BatchReader
 from kho_notify.domain.recipients import Channel, RecipientProfile, default_profile
 
 RECIPIENTS = "recipients"
@@ -37,7 +37,7 @@ class Recipients:
         self._default_channels = default_channels
         self._cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, RecipientProfile]] = {}
-        self._read = BatchReader(self._col)
+        self._read = GroupRead(self._col)
 
     async def profile(self, recipient_id: str) -> RecipientProfile:
         cached = self._cache.get(recipient_id)

@@ -16,12 +16,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kho_platform.grouped import GroupInsert
 from kho_platform.mongo import CollectionIndexes, Document
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
-
-from kho_notify.adapters.batching import BatchInserter
 
 NOTIFICATIONS = "notifications"
 CLAIMS = "claims"
@@ -49,10 +48,10 @@ class DeliveryStore:
         self.outbox = db[DELIVERY_OUTBOX]
         self.instances = db[INSTANCES]
         self.handled = db[HANDLED_EVENTS]
-        self._insert_notification = BatchInserter(self.notifications)
-        self._insert_claim = BatchInserter(self.claims)
-        self._insert_handled = BatchInserter(self.handled)
-        self.insert_outcome = BatchInserter(self.outbox)
+        self._insert_notification = GroupInsert(self.notifications, linger=0.002)
+        self._insert_claim = GroupInsert(self.claims, linger=0.002)
+        self._insert_handled = GroupInsert(self.handled, linger=0.002)
+        self.insert_outcome = GroupInsert(self.outbox, linger=0.002)
 
     async def add_notification(self, doc: Document) -> bool:
         """True for a new notification; False when the event was seen before (a redelivery)."""

@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from kho_contracts import KafkaRecord
+from kho_platform.grouped import GroupInsert
 from kho_platform.mongo import CollectionIndexes, Document
 from kho_platform.outbox import document_lock, new_document_with_events, with_events
 from pymongo import ASCENDING, DESCENDING, IndexModel
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from kho_submission.adapters.numbering import number_indexes
 from kho_submission.domain.catalogue import Agency, Area, Procedure
@@ -120,50 +120,6 @@ class CatalogueRepository:
 
     async def areas(self) -> list[Area]:
         return [Area.model_validate(d) for d in await self._areas.find({}, projection={"_id": 0}).to_list()]
-
-
-class GroupInsert:
-    """Inserts into one collection, grouped: what arrives while one `insert_many` runs goes into the next.
-    On FerretDB 1.24 (SQLite, one writer at a time) a batch of 200 documents costs about as much as a few
-    single inserts, so concurrent submits share their writes. Each caller learns whether its document went
-    in (False: the `_id` or another unique key already exists)."""
-
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
-        self._col = collection
-        self._pending: list[tuple[Document, asyncio.Future[bool]]] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def insert(self, doc: Document) -> bool:
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.append((doc, future))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._flush(), name=f"group-insert:{self._col.name}")
-        return await future
-
-    async def _flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, []
-            errors: dict[int, Document] = {}
-            try:
-                await self._col.insert_many([doc for doc, _ in batch], ordered=False)
-            except BulkWriteError as exc:
-                errors = {int(e["index"]): e for e in exc.details.get("writeErrors", [])}
-            except Exception as exc:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for index, (_, future) in enumerate(batch):
-                error = errors.get(index)
-                if error is None:
-                    future.set_result(True)
-                elif error.get("code") == DUPLICATE_KEY:
-                    future.set_result(False)
-                else:
-                    future.set_exception(OperationFailure(str(error.get("errmsg")), error.get("code")))
-
-
-DUPLICATE_KEY = 11000
 
 
 class DossierRepository:
