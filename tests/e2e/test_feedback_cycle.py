@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-import time
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -26,22 +25,11 @@ from kho_feedback.testing import new_identity_number, signed_looking_pdf
 from kho_platform.processes import ServiceProcess
 from kho_platform.settings import PlatformSettings
 from kho_platform.storage import make_s3_client
-from kho_platform.testing import TestIdentityProvider
+from kho_platform.testing import TestIdentityProvider, wait_for
 
 pytestmark = pytest.mark.e2e
 
 AGENCY = "H08.02"
-
-
-def wait_for(what: str, condition: Callable[[], Any], timeout: float = 45.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout}s for: {what}")
-        time.sleep(0.3)
 
 
 def issued_pdf(owner_id: str) -> bytes:
@@ -106,13 +94,13 @@ def test_dispute_cycle_vault_feedback_notify(
     # 1. the agency issues the result into the owner's vault
     asyncio.run(issue_result(settings, f"t{run_id}-e2e-issued", owner_id, result_id, original))
     doc_url = f"{vault.url}/v1/documents/{result_id}"
-    stored = wait_for("the vault stores the issued result", lambda: get_json(doc_url, owner))
+    stored = wait_for(lambda: get_json(doc_url, owner), what="the vault stores the issued result")
     assert stored["store_kind"] == "agency_issued" and stored["current_version"] == 1
 
     # 2. the feedback service learned of it from the vault's DocumentStored; the owner disputes it
     wait_for(
-        "the feedback service knows the document",
         lambda: (get_json(f"{feedback.url}/v1/documents/{result_id}/disputes", owner) or {}).get("disputable"),
+        what="the feedback service knows the document",
     )
     opened = httpx.post(
         f"{feedback.url}/v1/disputes",
@@ -128,14 +116,14 @@ def test_dispute_cycle_vault_feedback_notify(
     queue = get_json(f"{feedback.url}/v1/agencies/{AGENCY}/disputes", officer)
     assert dispute_id in [d["dispute_id"] for d in queue["items"]]
     wait_for(
-        "the agency's inbox gets the dispute",
         lambda: any(
             m["data"].get("dispute_id") == dispute_id for m in get_json(f"{notify.url}/v1/inbox", officer) or []
         ),
+        what="the agency's inbox gets the dispute",
     )
     wait_for(
-        "the vault marks the document disputed",
         lambda: ((get_json(doc_url, owner) or {}).get("dispute") or {}).get("dispute_id") == dispute_id,
+        what="the vault marks the document disputed",
     )
 
     # 4. the officer resolves it with the corrected, signed file
@@ -159,7 +147,7 @@ def test_dispute_cycle_vault_feedback_notify(
         found = get_json(doc_url, owner)
         return found if found and found["current_version"] == 2 else None
 
-    document = wait_for("the vault replaces the file", replaced)
+    document = wait_for(replaced, what="the vault replaces the file")
     assert document["file"]["sha256"] == hashlib.sha256(corrected).hexdigest()
     assert sorted(v["version"] for v in document["versions"]) == [1, 2]
     old = httpx.get(f"{doc_url}/content", params={"version": 1}, headers=owner, timeout=10)
@@ -168,16 +156,16 @@ def test_dispute_cycle_vault_feedback_notify(
 
     # 6. the owner's inbox gets the resolution
     wait_for(
-        "the owner's inbox gets the resolution",
         lambda: any(m["data"].get("dispute_id") == dispute_id for m in get_json(f"{notify.url}/v1/inbox", owner) or []),
+        what="the owner's inbox gets the resolution",
     )
 
     # 7. the vault's DocumentReplaced closes the loop in the dispute's history
     final = wait_for(
-        "the dispute records the applied correction",
         lambda: (lambda d: d if d and d["correction_applied"] else None)(
             get_json(f"{feedback.url}/v1/disputes/{dispute_id}", owner)
         ),
+        what="the dispute records the applied correction",
     )
     assert [h["action"] for h in final["history"]] == ["opened", "resolved", "correction_applied"]
     assert final["resolution"]["corrected_file"]["sha256"] == hashlib.sha256(corrected).hexdigest()

@@ -22,7 +22,7 @@ from kho_contracts.common import StoreKind
 from kho_notify.testing import events as ev
 from kho_notify.testing.providers import ProviderServer, all_zalo_templates
 from kho_platform.processes import ServiceProcess, free_port
-from kho_platform.testing import TestIdentityProvider
+from kho_platform.testing import TestIdentityProvider, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -41,17 +41,6 @@ class Mailbox:
 
 def text_of(mail: Any) -> tuple[str, str]:
     return str(mail["Subject"]), str(mail.get_content())
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not met in {timeout}s")
-        time.sleep(0.2)
 
 
 async def _produce(records: list[KafkaRecord]) -> None:

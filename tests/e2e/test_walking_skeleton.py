@@ -24,7 +24,7 @@ from kho_contracts import encode, new_envelope
 from kho_contracts.common import DocumentType, ObjectRef, StoreKind
 from kho_contracts.events import DocumentStored
 from kho_platform.processes import ServiceProcess, free_port
-from kho_platform.testing import TestIdentityProvider
+from kho_platform.testing import TestIdentityProvider, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -46,14 +46,6 @@ def agency_inbox(notify: ServiceProcess, headers: dict[str, str]) -> list[dict[s
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()
     return items
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met")
-        time.sleep(0.2)
 
 
 async def publish_document_stored(topic_prefix: str, owner: str, document_id: str) -> None:

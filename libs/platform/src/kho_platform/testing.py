@@ -117,3 +117,15 @@ async def read_records(
     finally:
         await consumer.stop()
     return found
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 45.0, what: str = "condition") -> Any:
+    """Polls `condition` until it returns something truthy, and returns it; TimeoutError after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout}s for: {what}")
+        time.sleep(0.2)
