@@ -30,6 +30,9 @@ def service_env(base_env: dict[str, str], run_id: str, test_topic_prefix: str) -
             "KHO_KAFKA_TOPIC_PREFIX": test_topic_prefix,
             "KHO_MONGO_DATABASE": f"t{run_id}_{namespace}_{name}",
             "KHO_S3_BUCKET_PREFIX": f"t{run_id}-{namespace}-",
+            # Events reach Kafka because each writer names its document to the outbox relay; the relay's scan
+            # (for what a crash left behind) runs at start and then too seldom to hide a writer that forgot.
+            "KHO_OUTBOX_POLL_SECONDS": "120",
         }
 
     return make
