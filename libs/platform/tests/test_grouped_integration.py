@@ -39,3 +39,10 @@ async def test_concurrent_reads_share_a_query_and_miss_what_is_absent(collection
     reads = GroupRead(collection, max_batch=2)
     found = await asyncio.gather(*(reads.get(f"k{n}") for n in (0, 1, 1, 4, 7)))
     assert [d and d["n"] for d in found] == [0, 1, 1, 4, None]
+
+
+async def test_grouped_reads_return_only_the_projected_fields(collection: Any) -> None:
+    await collection.insert_many([{"_id": f"k{n}", "n": n, "big": "x" * 100} for n in range(3)])
+    reads = GroupRead(collection, projection={"n": 1})
+    found = await asyncio.gather(*(reads.get(f"k{n}") for n in range(3)))
+    assert found == [{"_id": f"k{n}", "n": n} for n in range(3)]

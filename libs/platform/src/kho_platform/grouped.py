@@ -64,10 +64,18 @@ class GroupInsert:
 
 
 class GroupRead:
-    """Reads documents by `_id`; concurrent reads share one query."""
+    """Reads documents by `_id` (with an optional projection); concurrent reads share one query."""
 
-    def __init__(self, collection: AsyncCollection[Document], *, max_batch: int = 200, linger: float = 0.002) -> None:
+    def __init__(
+        self,
+        collection: AsyncCollection[Document],
+        *,
+        projection: Document | None = None,
+        max_batch: int = 200,
+        linger: float = 0.002,
+    ) -> None:
         self._col = collection
+        self._projection = projection
         self._max = max_batch
         self._linger = linger
         self._pending: dict[Any, list[asyncio.Future[Document | None]]] = {}
@@ -86,7 +94,8 @@ class GroupRead:
             ids = list(self._pending)[: self._max]
             waiting = {i: self._pending.pop(i) for i in ids}
             try:
-                found = {doc["_id"]: doc async for doc in self._col.find({"_id": {"$in": ids}})}
+                query = self._col.find({"_id": {"$in": ids}}, projection=self._projection)
+                found = {doc["_id"]: doc async for doc in query}
             except Exception as exc:
                 for futures in waiting.values():
                     for future in futures:

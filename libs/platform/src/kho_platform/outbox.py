@@ -33,6 +33,9 @@ log = get_logger(__name__)
 
 PUBLISHED = Counter("kho_outbox_published_total", "Events published from the outbox", ["collection", "type"])
 
+# The fields the outbox and its relay keep on a document.
+OUTBOX_FIELDS = ("outbox", "outbox_pending", "outbox_lease_until", "outbox_lease_owner")
+
 OUTBOX_INDEXES = (IndexModel([("outbox_pending", ASCENDING)], name="outbox_pending"),)
 
 Publish = Callable[[KafkaRecord], Awaitable[None]]

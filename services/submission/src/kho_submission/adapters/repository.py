@@ -12,12 +12,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from kho_contracts import KafkaRecord
-from kho_platform.grouped import GroupInsert
+from kho_platform.grouped import GroupInsert, GroupRead
 from kho_platform.mongo import CollectionIndexes, Document
-from kho_platform.outbox import document_lock, new_document_with_events, with_events
+from kho_platform.outbox import OUTBOX_FIELDS, document_lock, new_document_with_events, with_events
+from kho_platform.packing import Packing, apply_update
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError
 
 from kho_submission.adapters.numbering import number_indexes
 from kho_submission.domain.catalogue import Agency, Area, Procedure
@@ -122,30 +123,55 @@ class CatalogueRepository:
         return [Area.model_validate(d) for d in await self._areas.find({}, projection={"_id": 0}).to_list()]
 
 
+# Fields dossiers and drafts are found, sorted or counted by stay plain; the rest (components with their
+# candidates, history, results…) is packed into one value (kho_platform.packing).
+DOSSIER_PLAIN_FIELDS = (
+    "status",
+    "code",
+    "owner_id",
+    "applicant_id",
+    "agency_code",
+    "area_code",
+    "created_at",
+    "submitted_at",
+    "updated_at",
+    "document_ids",
+)
+
+
 class DossierRepository:
     """Drafts live in `drafts`; a submitted dossier is inserted into `dossiers` (an outbox collection) with
-    its DossierSubmitted event, under the draft's id. Reads by id look at the dossier first."""
+    its DossierSubmitted event, under the draft's id. Reads by id look at the dossier first. Both are stored
+    packed; callers see whole documents."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._col = db[DOSSIERS]
         self._drafts = db[DRAFTS]
+        self._packing = Packing(DOSSIER_PLAIN_FIELDS, self._col.codec_options)
         self._submissions = GroupInsert(self._col)
+        self._draft_reads = GroupRead(self._drafts)
+
+    def _unpacked(self, stored: Document | None) -> Document | None:
+        return None if stored is None else self._packing.unpack(stored)
 
     async def insert_draft(self, doc: Document) -> None:
-        await self._drafts.insert_one(doc)
+        await self._drafts.insert_one(self._packing.pack(doc))
 
     async def get(self, dossier_id: str) -> Document | None:
         found, draft = await asyncio.gather(
             self._col.find_one({"_id": dossier_id}, projection={"outbox": 0}),
             self._drafts.find_one({"_id": dossier_id}),
         )
-        return found if found is not None else draft
+        return self._unpacked(found if found is not None else draft)
 
     async def draft_first(self, dossier_id: str) -> Document | None:
-        """For submitting: one read in the usual case (a draft). A draft whose dossier exists is handled by
-        the submit itself (its number slot and dossier are found again)."""
-        draft = await self._drafts.find_one({"_id": dossier_id})
-        return draft if draft is not None else await self._col.find_one({"_id": dossier_id}, projection={"outbox": 0})
+        """For submitting: one read in the usual case (a draft, read together with other submits' drafts).
+        A draft whose dossier exists is handled by the submit itself (its number slot and dossier are found
+        again)."""
+        draft = await self._draft_reads.get(dossier_id)
+        if draft is None:
+            draft = await self._col.find_one({"_id": dossier_id}, projection={"outbox": 0})
+        return self._unpacked(draft)
 
     async def submitted(self, dossier_ids: list[str]) -> set[str]:
         docs = await self._col.find({"_id": {"$in": dossier_ids}}, projection={"_id": 1}).to_list()
@@ -153,48 +179,45 @@ class DossierRepository:
 
     async def insert_submitted(self, doc: Document, records: Iterable[KafkaRecord]) -> bool:
         """False when the dossier was already submitted (the same id)."""
-        return await self._submissions.insert(new_document_with_events(doc, records))
-
-    async def forget_draft(self, dossier_id: str) -> None:
-        """Best effort: a leftover draft is shadowed by its dossier (reads look at the dossier first)."""
-        try:
-            await self._drafts.delete_one({"_id": dossier_id})
-        except PyMongoError:
-            return
+        return await self._submissions.insert(new_document_with_events(self._packing.pack(doc), records))
 
     async def update(
         self, dossier_id: str, expected: Document, update: Document, records: Iterable[KafkaRecord] = ()
     ) -> bool:
-        """Applies `update` if the dossier still matches `expected` (its status, typically); a draft's
-        `expected` status is draft."""
+        """Applies `update` (top-level `$set`, `$unset`, `$push`, `$addToSet`) if the dossier still matches
+        `expected` (its status, typically; a draft's `expected` status is draft). The caller holds the
+        dossier's lock: the packed document is read, changed here and written back."""
         collection = self._drafts if expected.get("status") == "draft" else self._col
-        result = await collection.update_one({"_id": dossier_id, **expected}, with_events(update, records))
+        selector = {"_id": dossier_id, **expected}
+        stored = await collection.find_one(selector, projection={field: 0 for field in OUTBOX_FIELDS})
+        if stored is None:
+            return False
+        changed = self._packing.pack(apply_update(self._packing.unpack(stored), update))
+        write: Document = {"$set": {k: v for k, v in changed.items() if k != "_id"}}
+        removed = [k for k in stored if k not in changed and k != "_id"]
+        if removed:
+            write["$unset"] = dict.fromkeys(removed, "")
+        result = await collection.update_one(selector, with_events(write, records))
         return result.matched_count == 1
 
     async def drafts(self, filter_: Document, limit: int = 50) -> list[Document]:
         found = await self._drafts.find(filter_).sort("created_at", DESCENDING).to_list(limit)
         done = await self.submitted([d["_id"] for d in found]) if found else set()
-        return [d for d in found if d["_id"] not in done]
+        return [self._packing.unpack(d) for d in found if d["_id"] not in done]
 
     async def find(
         self, filter_: Document, *, limit: int = 50, skip: int = 0, sort: str = "created_at"
     ) -> list[Document]:
         cursor = self._col.find(filter_, projection={"outbox": 0}).sort(sort, DESCENDING).skip(skip).limit(limit)
-        return await cursor.to_list()
+        return [self._packing.unpack(d) for d in await cursor.to_list()]
 
     async def count(self, filter_: Document) -> int:
         return await self._col.count_documents(filter_)
 
     async def for_indicators(self, filter_: Document) -> list[Document]:
-        projection = {
-            "agency_code": 1,
-            "area_code": 1,
-            "returns_document": 1,
-            "components": 1,
-            "results": 1,
-            "submitted_at": 1,
-        }
-        return await self._col.find(filter_, projection=projection).to_list()
+        fields = ("agency_code", "area_code", "returns_document", "components", "results", "submitted_at")
+        found = await self._col.find(filter_, projection=self._packing.projection(*fields)).to_list()
+        return [self._packing.unpack(d) for d in found]
 
 
 class CertificationRepository:
@@ -222,6 +245,7 @@ class DisputedDocuments:
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._col = db[DISPUTED]
+        self._reads = GroupRead(self._col, projection={"is_open": 1})  # concurrent submits check together
 
     async def _apply(self, document_id: str, event_id: str, change: Any) -> None:
         doc = await self._col.find_one({"_id": document_id})
@@ -248,8 +272,8 @@ class DisputedDocuments:
         ids = list(set(document_ids))
         if not ids:
             return set()
-        docs = await self._col.find({"_id": {"$in": ids}, "is_open": True}, projection={"_id": 1}).to_list()
-        return {d["_id"] for d in docs}
+        found = await asyncio.gather(*(self._reads.get(i) for i in ids))
+        return {d["_id"] for d in found if d is not None and d.get("is_open")}
 
 
 def strip_internal(doc: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,60 @@
+from datetime import UTC, datetime
+
+import pytest
+from bson.codec_options import CodecOptions
+from kho_platform.packing import PACKED, Packing, apply_update
+
+PACKING = Packing(("status", "owner_id"), CodecOptions(tz_aware=True))
+
+
+def test_plain_fields_stay_plain_and_the_rest_round_trips() -> None:
+    doc = {
+        "_id": "d1",
+        "status": "draft",
+        "owner_id": "052912345678",
+        "components": [{"code": "TP01", "candidates": [{"document_id": "x", "score": 50.0}]}],
+        "at": datetime(2026, 11, 28, 9, 30, tzinfo=UTC),
+    }
+    stored = PACKING.pack(doc)
+    assert set(stored) == {"_id", "status", "owner_id", PACKED}
+    assert PACKING.unpack(stored) == doc
+
+
+def test_a_document_stored_before_packing_is_read_as_it_is() -> None:
+    legacy = {"_id": "d0", "status": "received", "components": []}
+    assert PACKING.unpack(legacy) == legacy
+
+
+def test_projection_asks_for_the_packed_value_only_when_a_packed_field_is_wanted() -> None:
+    assert PACKING.projection("status") == {"status": 1}
+    assert PACKING.projection("status", "components") == {"status": 1, PACKED: 1}
+
+
+def test_update_operators_apply_to_a_copy() -> None:
+    doc = {"_id": "d1", "status": "draft", "history": [{"action": "created"}], "applied": ["e1"]}
+    changed = apply_update(
+        doc,
+        {
+            "$set": {"status": "received"},
+            "$push": {"history": {"action": "submit"}, "notes": {"$each": ["a", "b"]}},
+            "$addToSet": {"applied": {"$each": ["e1", "e2", "e2"]}},
+            "$unset": {"missing": ""},
+        },
+    )
+    assert changed == {
+        "_id": "d1",
+        "status": "received",
+        "history": [{"action": "created"}, {"action": "submit"}],
+        "notes": ["a", "b"],
+        "applied": ["e1", "e2"],
+    }
+    assert doc["history"] == [{"action": "created"}] and doc["status"] == "draft"
+
+
+@pytest.mark.parametrize(
+    "update",
+    [{"$inc": {"n": 1}}, {"$set": {"components.0.source": "uploaded"}}, {"$pull": {"history": {"a": 1}}}],
+)
+def test_unsupported_updates_are_refused(update: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        apply_update({"_id": "d1"}, update)
