@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
-import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,27 +20,22 @@ from faststream.kafka import KafkaBroker
 from kho_contracts import Event
 from kho_contracts.topics import dead_letter_topic
 from minio import Minio
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kho_platform.auth import TokenVerifier
 from kho_platform.consumer import ProcessedEvents, Subscription, bind_subscription
-from kho_platform.context import correlated
 from kho_platform.errors import install_error_handlers
 from kho_platform.logging import configure_logging, get_logger
 from kho_platform.messaging import ensure_topics, make_broker, publish_record, record_for
+from kho_platform.middleware import CorrelationAndMetrics
 from kho_platform.mongo import CollectionIndexes, Document, ensure_indexes, make_mongo_client, ping
 from kho_platform.outbox import OutboxRelay, outbox_indexes
 from kho_platform.settings import PlatformSettings
 from kho_platform.storage import ensure_buckets, make_s3_client, s3_ping
 
 log = get_logger(__name__)
-
-HTTP_REQUESTS = Counter("kho_http_requests_total", "HTTP requests", ["method", "route", "status"])
-HTTP_SECONDS = Histogram("kho_http_request_seconds", "HTTP request time", ["method", "route"])
-
-_CORRELATION_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 @dataclass
@@ -178,21 +170,7 @@ def create_service_app(definition: ServiceDefinition, settings: PlatformSettings
     app.state.definition = definition  # what the service consumes and produces (AsyncAPI generation reads it)
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def correlation_and_metrics(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        incoming = request.headers.get("x-correlation-id", "")
-        correlation_id = incoming if _CORRELATION_RE.match(incoming) else str(uuid.uuid4())
-        started = time.perf_counter()
-        with correlated(correlation_id):
-            response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        HTTP_REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        HTTP_SECONDS.labels(request.method, path).observe(time.perf_counter() - started)
-        response.headers["x-correlation-id"] = correlation_id
-        return response
+    app.add_middleware(CorrelationAndMetrics)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
