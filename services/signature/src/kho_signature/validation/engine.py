@@ -35,7 +35,7 @@ from asn1crypto import x509 as asn1_x509
 from kho_contracts.common import Indication
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESPassed, AdESStatus, AdESSubIndic
-from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel
+from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel
 from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.general import extract_certificate_info
 from pyhanko.sign.validation import ades
@@ -63,6 +63,7 @@ from pyhanko_certvalidator.revinfo.manager import RevinfoManager
 from kho_signature.revocation import RevocationSnapshot
 from kho_signature.trust import AnchorSet, Policy, TrustStore
 from kho_signature.validation import messages, speedups
+from kho_signature.validation.later_changes import DIFF_POLICY
 from kho_signature.validation.report import (
     CertificateInfo,
     Message,
@@ -473,7 +474,7 @@ async def _validate_signature(
         if coverage not in (SignatureCoverageLevel.ENTIRE_FILE, SignatureCoverageLevel.ENTIRE_REVISION):
             return _sig_failure(base, "coverage", coverage.name), None, None
         sig.compute_integrity_info(
-            diff_policy=DEFAULT_DIFF_POLICY,  # type: ignore[no-untyped-call]
+            diff_policy=DIFF_POLICY,  # type: ignore[no-untyped-call]
             skip_diff=coverage == SignatureCoverageLevel.ENTIRE_FILE,
         )
         integrity = sig.summarise_integrity_info()
@@ -543,7 +544,7 @@ async def _validate_signature(
                 # long-term validation: the document timestamps may prove the signature existed when the
                 # certificates were still good
                 lta = await ades.ades_lta_validation(
-                    sig, PdfSignatureValidationSpec(spec, diff_policy=DEFAULT_DIFF_POLICY), timing_info=timing
+                    sig, PdfSignatureValidationSpec(spec, diff_policy=DIFF_POLICY), timing_info=timing
                 )
                 if isinstance(lta.ades_subindic, AdESPassed):
                     result = lta
