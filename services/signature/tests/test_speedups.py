@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from asn1crypto import x509
+from asn1crypto import cms, x509
+from kho_signature.testing.pki import TestPki
 from kho_signature.validation import speedups
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PdfStreamError
@@ -53,3 +54,24 @@ def test_hex_strings_read_like_pyhanko() -> None:
         read_hex(b"<4142")
     assert read_hex(b"<>") == b""
     assert isinstance(speedups.read_hex_string_from_stream(io.BytesIO(b"<ff00>")), generic.ByteStringObject)
+
+
+@pytest.mark.parametrize(
+    ("issuer", "serial_offset", "expected"),
+    [
+        ("its own", 0, True),
+        ("re-encoded", 0, True),  # the same name under RFC 5280: case folds
+        ("its own", 1, False),
+        ("another", 0, False),
+    ],
+)
+def test_issuer_and_serial_match_like_pyhanko(pki: TestPki, issuer: str, serial_offset: int, expected: bool) -> None:
+    cert = pki.chain("gov-agency")[0]
+    names = {
+        "its own": cert.issuer,
+        "re-encoded": x509.Name.build({k: v.upper() for k, v in cert.issuer.native.items()}),
+        "another": name("So Noi vu", "UBND"),
+    }
+    wanted = cms.IssuerAndSerialNumber({"issuer": names[issuer], "serial_number": cert.serial_number + serial_offset})
+    assert speedups.match_issuer_serial(wanted, cert) is expected
+    assert speedups._original_match_issuer_serial(wanted, cert) is expected
