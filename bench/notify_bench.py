@@ -32,6 +32,8 @@ from kho_contracts.events import DossierAccepted
 from kho_notify.domain.ids import delivery_id, notification_id
 from kho_notify.testing.providers import ProviderServer, all_zalo_templates
 from kho_platform.processes import ServiceProcess, free_port
+from proc_cpu import report as cpu_report
+from proc_cpu import snapshot
 from pymongo import MongoClient
 
 KAFKA = "127.0.0.1:9092"
@@ -177,10 +179,14 @@ def main() -> int:
     notify = start_notify(env, logs, 0)
     try:
         if not args.skip_steady:
+            cpu_before = snapshot()
             sent = asyncio.run(produce(prefix, [c for c, _ in zalo_people], args.rate, args.seconds))
             expected = {delivery_id(notification_id(e, o), "zalo") for e, (_, o) in sent.items()}
             rows = wait_all(providers, "zalo", expected, timeout=120)
+            cpu_after = snapshot()
             result = report("steady load, Zalo", sent, rows, "zalo")
+            print("CPU used per program, and per event:")
+            print(cpu_report(cpu_before, cpu_after, per=len(sent)))
             p95 = percentile(result["latencies"], 95) if result["latencies"] else float("inf")
             failed |= bool(result["duplicates"] or result["missing"] or p95 > 0.5)
         if not args.skip_restart:

@@ -55,3 +55,18 @@ def report(before: Snapshot, after: Snapshot, *, per: int = 0, top: int = 8) -> 
         each = f"  {seconds * 1000 / per:6.2f} ms each" if per else ""
         lines.append(f"    {program:<28} {seconds:6.2f} s CPU{each}")
     return "\n".join(lines)
+
+
+def children_seconds(parent: int) -> float:
+    """CPU seconds used so far by the running children of `parent` (e.g. a pool's worker processes)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            total += (int(fields[11]) + int(fields[12])) / TICK
+    return total
