@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from asn1crypto import cms, x509
+from asn1crypto import cms, tsp, x509
 from kho_signature.testing.pki import TestPki
 from kho_signature.validation import speedups
 from pyhanko.pdf_utils import generic
@@ -56,6 +56,7 @@ def test_hex_strings_read_like_pyhanko() -> None:
     assert isinstance(speedups.read_hex_string_from_stream(io.BytesIO(b"<ff00>")), generic.ByteStringObject)
 
 
+@pytest.mark.parametrize("ess", [False, True], ids=["CMS signer id", "ESS certificate id"])
 @pytest.mark.parametrize(
     ("issuer", "serial_offset", "expected"),
     [
@@ -65,13 +66,21 @@ def test_hex_strings_read_like_pyhanko() -> None:
         ("another", 0, False),
     ],
 )
-def test_issuer_and_serial_match_like_pyhanko(pki: TestPki, issuer: str, serial_offset: int, expected: bool) -> None:
+def test_issuer_and_serial_match_like_pyhanko(
+    pki: TestPki, issuer: str, serial_offset: int, expected: bool, ess: bool
+) -> None:
     cert = pki.chain("gov-agency")[0]
     names = {
         "its own": cert.issuer,
         "re-encoded": x509.Name.build({k: v.upper() for k, v in cert.issuer.native.items()}),
         "another": name("So Noi vu", "UBND"),
     }
-    wanted = cms.IssuerAndSerialNumber({"issuer": names[issuer], "serial_number": cert.serial_number + serial_offset})
+    serial = cert.serial_number + serial_offset
+    wanted: cms.IssuerAndSerialNumber | tsp.IssuerSerial
+    if ess:  # the issuer as a GeneralName (explicitly tagged), read back from its encoding as in a real file
+        general_names = x509.GeneralNames([x509.GeneralName(name="directory_name", value=names[issuer])])
+        wanted = tsp.IssuerSerial.load(tsp.IssuerSerial({"issuer": general_names, "serial_number": serial}).dump())
+    else:
+        wanted = cms.IssuerAndSerialNumber({"issuer": names[issuer], "serial_number": serial})
     assert speedups.match_issuer_serial(wanted, cert) is expected
     assert speedups._original_match_issuer_serial(wanted, cert) is expected

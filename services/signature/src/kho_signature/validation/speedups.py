@@ -14,10 +14,10 @@ against certificates) and every freshly parsed name prepares its strings anew, c
 through ``stringprep``; the same few CA names recur in every document, so the preparation is a pure
 function worth caching.
 
-3. Serial number before issuer name when a certificate is matched against an issuer and serial number.
-pyHanko compares the names first, and a CMS is searched for its signer by trying every certificate it
-carries: the full RFC 5280 name comparison ran against every certificate that is not the signer's, where
-the serial numbers already differ. Both must match, so the order does not change the answer.
+3. Matching a certificate against an issuer and serial number (the CMS signer, the ESS signing-certificate
+attribute): the serial number first, then the issuer names byte for byte, then by RFC 5280. pyHanko compares
+the names first, with a byte shortcut that never applied to ESS ids (their issuer is explicitly tagged), so
+the full comparison ran against every certificate of the CMS. Both must match: the answer is the same.
 """
 
 from __future__ import annotations
@@ -79,9 +79,20 @@ _original_match_issuer_serial = general.match_issuer_serial
 
 
 def match_issuer_serial(expected_issuer_serial: Any, cert: asn1_x509.Certificate) -> bool:
+    """pyHanko's ``match_issuer_serial``, serial number first, and with its byte-for-byte shortcut taken on
+    the names' RDN sequences: the issuer in an ESS certificate id is a GeneralName, explicitly tagged, so
+    comparing whole encodings never matched and every check went through the full name comparison."""
     if expected_issuer_serial["serial_number"] != cert["tbs_certificate"]["serial_number"]:
         return False
-    return bool(_original_match_issuer_serial(expected_issuer_serial, cert))
+    expected_issuer = expected_issuer_serial["issuer"]
+    if isinstance(expected_issuer, asn1_x509.GeneralNames):
+        if len(expected_issuer) != 1 or expected_issuer[0].name != "directory_name":
+            return False
+        expected_issuer = expected_issuer[0].chosen
+    try:
+        return bool(expected_issuer.chosen.dump() == cert.issuer.chosen.dump() or expected_issuer == cert.issuer)
+    except ValueError:  # names that cannot be compared (pyHanko: no match)
+        return False
 
 
 def install() -> None:
