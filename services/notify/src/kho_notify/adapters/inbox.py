@@ -7,6 +7,7 @@ from typing import Any
 
 from kho_platform.grouped import GroupInsert
 from kho_platform.mongo import CollectionIndexes, Document
+from kho_platform.packing import Packing
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -22,6 +23,7 @@ INDEXES = (
 class Inbox:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._col = db[INBOX]
+        self._packing = Packing(("recipient", "created_at", "read"), db.codec_options)  # the rest is read whole
         self._insert = GroupInsert(self._col, linger=0.002)
 
     async def deliver(
@@ -29,16 +31,18 @@ class Inbox:
     ) -> bool:
         """Puts a message in a recipient's inbox once; False if it was already there."""
         return await self._insert.insert(
-            {
-                "_id": message_id,
-                "recipient": recipient,
-                "kind": kind,
-                "title": title,
-                "body": body,
-                "data": data,
-                "read": False,
-                "created_at": datetime.now(UTC),
-            }
+            self._packing.pack(
+                {
+                    "_id": message_id,
+                    "recipient": recipient,
+                    "kind": kind,
+                    "title": title,
+                    "body": body,
+                    "data": data,
+                    "read": False,
+                    "created_at": datetime.now(UTC),
+                }
+            )
         )
 
     async def list(
@@ -48,7 +52,7 @@ class Inbox:
         if unread_only:
             query["read"] = False
         cursor = self._col.find(query).sort([("created_at", DESCENDING), ("_id", ASCENDING)])
-        return await cursor.skip(skip).limit(limit).to_list()
+        return [self._packing.unpack(doc) for doc in await cursor.skip(skip).limit(limit).to_list()]
 
     async def mark_read(self, recipient: str, message_id: str) -> bool:
         result = await self._col.update_one({"_id": message_id, "recipient": recipient}, {"$set": {"read": True}})

@@ -54,7 +54,8 @@ class DeliveryOutbox:
 
     async def record(self, outcome: Document, records: list[KafkaRecord]) -> bool:
         """Writes an outcome with its events; False when this outcome was already recorded."""
-        doc = {**outcome, "events": packed_records(records), "recorded_at": datetime.now(UTC)}
+        stored = self._store.outcomes.pack({**outcome, "recorded_at": datetime.now(UTC)})
+        doc = {**stored, "events": packed_records(records)}
         inserted = await self._store.insert_outcome.insert(doc)
         if inserted:
             self._queue.append(doc)

@@ -9,6 +9,9 @@ or a query on any other field scans the whole collection (secondary indexes are 
 * `delivery_outbox` holds outcomes with their NotificationDelivered/Failed events until they are published:
   it stays small, so the relay may scan and delete in it (outbox.py);
 * `instances` holds a heartbeat per running replica (a handful of documents, updated in place).
+
+Every record but the heartbeats is stored packed (kho_platform.packing): FerretDB converts each field of a
+document on every write and read, and most fields here are never filtered on.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 from kho_platform.grouped import GroupInsert
 from kho_platform.mongo import CollectionIndexes, Document
+from kho_platform.packing import Packing
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -42,6 +46,8 @@ INDEXES = (
 class DeliveryStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.db = db
+        self.records = Packing((), db.codec_options)  # notifications, claims, handled events
+        self.outcomes = Packing(("channel", "status", "recorded_at"), db.codec_options)  # outbox, deliveries
         self.notifications = db[NOTIFICATIONS]
         self.claims = db[CLAIMS]
         self.deliveries = db[DELIVERIES]
@@ -55,28 +61,32 @@ class DeliveryStore:
 
     async def add_notification(self, doc: Document) -> bool:
         """True for a new notification; False when the event was seen before (a redelivery)."""
-        return await self._insert_notification.insert(doc)
+        return await self._insert_notification.insert(self.records.pack(doc))
 
     async def notification(self, notification_id: str) -> Document | None:
-        return await self.notifications.find_one({"_id": notification_id})
+        return self._unpacked(self.records, await self.notifications.find_one({"_id": notification_id}))
 
     async def record_handled(self, event_id: str, event_type: str, notification_ids: list[str]) -> None:
         await self._insert_handled.insert(
-            {"_id": event_id, "type": event_type, "notifications": notification_ids, "at": datetime.now(UTC)}
+            self.records.pack(
+                {"_id": event_id, "type": event_type, "notifications": notification_ids, "at": datetime.now(UTC)}
+            )
         )
 
     async def handled_event(self, event_id: str) -> Document | None:
-        return await self.handled.find_one({"_id": event_id})
+        return self._unpacked(self.records, await self.handled.find_one({"_id": event_id}))
 
     async def claim(self, delivery_id: str, generation: int, owner: str) -> bool:
         return await self._insert_claim.insert(
-            {
-                "_id": f"{delivery_id}#{generation}",
-                "delivery_id": delivery_id,
-                "generation": generation,
-                "owner": owner,
-                "claimed_at": datetime.now(UTC),
-            }
+            self.records.pack(
+                {
+                    "_id": f"{delivery_id}#{generation}",
+                    "delivery_id": delivery_id,
+                    "generation": generation,
+                    "owner": owner,
+                    "claimed_at": datetime.now(UTC),
+                }
+            )
         )
 
     async def latest_claim(self, delivery_id: str) -> Document | None:
@@ -85,14 +95,18 @@ class DeliveryStore:
         while (found := await self.claims.find_one({"_id": f"{delivery_id}#{generation}"})) is not None:
             latest = found
             generation += 1
-        return latest
+        return self._unpacked(self.records, latest)
 
     async def outcome(self, delivery_id: str) -> Document | None:
         """The recorded outcome of a delivery, published or not yet."""
         found = await self.outbox.find_one({"_id": delivery_id}, projection={"events": 0})
         if found is None:
             found = await self.deliveries.find_one({"_id": delivery_id})
-        return found
+        return self._unpacked(self.outcomes, found)
+
+    @staticmethod
+    def _unpacked(packing: Packing, stored: Document | None) -> Document | None:
+        return None if stored is None else packing.unpack(stored)
 
     # --- replicas' heartbeats -----------------------------------------------------------------------
     async def heartbeat(self, instance_id: str) -> None:
