@@ -26,7 +26,7 @@ from kho_feedback.service_layer.disputes import open_dispute, resolve_dispute
 router = APIRouter(tags=["disputes"])
 
 
-def feedback(request: Request) -> Feedback:
+async def feedback(request: Request) -> Feedback:
     found: Feedback = request.app.state.deps
     return found
 

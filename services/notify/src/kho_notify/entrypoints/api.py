@@ -32,7 +32,7 @@ log = get_logger(__name__)
 AGENCY_ADMIN_ROLE = "agency_admin"
 
 
-def notify_deps(request: Request) -> Notify:
+async def notify_deps(request: Request) -> Notify:
     found: Notify = request.app.state.deps
     return found
 

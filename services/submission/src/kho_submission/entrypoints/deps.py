@@ -1,4 +1,7 @@
-"""FastAPI dependencies: the use cases' context and the caller (verified principal and its token)."""
+"""FastAPI dependencies: the use cases' context and the caller (verified principal and its token).
+
+Coroutines, though they never wait: FastAPI runs a plain function dependency in its thread pool, two
+thread hops per request."""
 
 from __future__ import annotations
 
@@ -13,12 +16,12 @@ from kho_submission.domain.errors import DomainError
 from kho_submission.service_layer.context import Caller, Context
 
 
-def context(request: Request) -> Context:
+async def context(request: Request) -> Context:
     ctx: Context = request.app.state.deps
     return ctx
 
 
-def caller(request: Request, principal: CurrentPrincipal) -> Caller:
+async def caller(request: Request, principal: CurrentPrincipal) -> Caller:
     token = request.headers.get("authorization", "").partition(" ")[2].strip()
     return Caller(principal=principal, token=token)
 

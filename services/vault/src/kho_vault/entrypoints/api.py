@@ -27,7 +27,7 @@ _FILENAME_BAD = re.compile(r"(^|[\\/])\.\.([\\/]|$)|[\\/\x00-\x1f\x7f]")
 _AGENCY_RE = re.compile(r"^[A-Za-z0-9.\-_]{1,50}$")
 
 
-def service(request: Request) -> DocumentService:
+async def service(request: Request) -> DocumentService:
     documents: DocumentService = request.app.state.deps.documents
     return documents
 
