@@ -231,3 +231,36 @@ async def test_a_named_wake_publishes_at_once_without_waiting_for_the_next_scan(
     finally:
         relay.stop()
         await task
+
+
+async def test_a_batch_trims_each_document_by_what_it_sent(settings, db) -> None:  # type: ignore[no-untyped-def]
+    col = db[f"agg_{uuid.uuid4().hex[:6]}"]
+    ids = ["agg-b1", "agg-b2", "agg-b3"]
+    records = {i: [record_for(disputed(i), settings), record_for(disputed(i), settings)] for i in ids}
+    await col.insert_many([new_document_with_events({"_id": i}, records[i]) for i in ids])
+    doomed = records["agg-b2"][1].value  # the second event of one document cannot be sent
+    sent: list[Any] = []
+
+    async def publish(r: Any) -> None:
+        if r.value == doomed:
+            raise ConnectionError("broker went away")
+        sent.append(r)
+
+    relay = OutboxRelay(db, [col.name], publish, poll_seconds=3600)
+    for i in ids:
+        relay.wake(col.name, i)
+    with pytest.raises(ConnectionError):
+        await relay.drain_hinted()
+    stored = {d["_id"]: d async for d in col.find({})}
+    for i in ("agg-b1", "agg-b3"):
+        assert stored[i]["outbox"] == [] and stored[i]["outbox_pending"] is False
+    assert [e["value"] for e in stored["agg-b2"]["outbox"]] == [doomed.decode()]
+    assert stored["agg-b2"]["outbox_pending"] is True and stored["agg-b2"]["outbox_lease_owner"] is None
+    assert len(sent) == 5
+
+    async def publish_all(r: Any) -> None:
+        sent.append(r)
+
+    assert await OutboxRelay(db, [col.name], publish_all).drain_once() == 1
+    assert sent[-1].value == doomed
+    assert (await col.find_one({"_id": "agg-b2"}))["outbox_pending"] is False

@@ -2,9 +2,9 @@
 
 FerretDB has no multi-document transactions, so an aggregate's document carries its own pending events:
 one versioned update writes the new state and appends the events to `outbox` (and sets `outbox_pending`).
-The relay claims a document with a lease (so that several replicas never publish the same document at the
-same time), publishes its events in order and removes them. A crash between publishing and pulling
-publishes again: delivery is at least once, and every consumer is idempotent.
+The relay claims documents with a lease (so that several replicas never publish the same document at the
+same time), a batch at a time, publishes each document's events in order and removes them. A crash between
+publishing and pulling publishes again: delivery is at least once, and every consumer is idempotent.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import bson
 from bson import Binary
 from kho_contracts import Event, KafkaRecord
 from prometheus_client import Counter
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kho_platform.logging import get_logger
@@ -133,12 +133,14 @@ class OutboxRelay:
         *,
         poll_seconds: float = 5.0,
         lease_seconds: float = 30.0,
+        batch: int = 200,
     ) -> None:
         self._db = db
         self._collections = list(collections)
         self._publish = publish
         self._poll = poll_seconds
         self._lease = timedelta(seconds=lease_seconds)
+        self._batch = batch
         self._owner = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
         self._wakeup = asyncio.Event()
         self._stopping = False
@@ -155,14 +157,16 @@ class OutboxRelay:
         self._wakeup.set()
 
     async def drain_hinted(self) -> int:
-        """Publishes the documents named by `wake(collection, document_id)`."""
+        """Publishes the documents named by `wake(collection, document_id)`, a batch at a time."""
         total = 0
         while self._hints:
-            name, doc_id = self._hints.pop()
-            async with document_lock(name, doc_id):
-                doc = await self._claim(name, doc_id)
-                if doc is not None:
-                    total += await self._publish_document(name, doc)
+            named: dict[str, list[Any]] = {}
+            for name, doc_id in self._hints:
+                named.setdefault(name, []).append(doc_id)
+            self._hints.clear()
+            for name, ids in named.items():
+                for start in range(0, len(ids), self._batch):
+                    total += await self._publish_batch(name, ids[start : start + self._batch])
         return total
 
     async def run(self) -> None:
@@ -200,63 +204,79 @@ class OutboxRelay:
         for name in self._collections:
             tried: list[Any] = []
             while ids := await self._pending_ids(name, tried):
-                for doc_id in ids:
-                    tried.append(doc_id)
-                    async with document_lock(name, doc_id):
-                        doc = await self._claim(name, doc_id)
-                        if doc is not None:
-                            total += await self._publish_document(name, doc)
+                tried.extend(ids)
+                total += await self._publish_batch(name, ids)
         return total
 
     @staticmethod
     def _claimable(now: datetime) -> Document:
         return {"outbox_pending": True, "$or": [{"outbox_lease_until": None}, {"outbox_lease_until": {"$lt": now}}]}
 
-    async def _pending_ids(self, collection: str, tried: list[Any], batch: int = 200) -> list[Any]:
+    async def _pending_ids(self, collection: str, tried: list[Any]) -> list[Any]:
         """Ids of claimable documents, a batch per query: FerretDB 1.24 (SQLite) filters nothing but `_id` in
         the database, so each query reads the whole collection; one query per document made a backlog of N
         pending documents cost N full reads."""
         query = self._claimable(datetime.now(UTC))
         if tried:
             query["_id"] = {"$nin": tried}
-        found = await self._db[collection].find(query, projection={"_id": 1}).limit(batch).to_list()
+        found = await self._db[collection].find(query, projection={"_id": 1}).limit(self._batch).to_list()
         return [doc["_id"] for doc in found]
 
-    async def _claim(self, collection: str, doc_id: Any) -> Document | None:
-        now = datetime.now(UTC)
-        return await self._db[collection].find_one_and_update(
-            {"_id": doc_id, **self._claimable(now)},
-            {"$set": {"outbox_lease_until": now + self._lease, "outbox_lease_owner": self._owner}},
-            return_document=ReturnDocument.AFTER,
-        )
+    async def _publish_batch(self, collection: str, ids: list[Any]) -> int:
+        """Claims the documents together (one update, one read), publishes each one's events in order (the
+        documents side by side) and trims them together (one bulk write). Their writers in this process wait
+        on the documents' locks meanwhile, taken in a fixed order."""
+        async with contextlib.AsyncExitStack() as locks:
+            for doc_id in sorted(set(ids), key=repr):
+                await locks.enter_async_context(document_lock(collection, doc_id))
+            docs = await self._claim(collection, ids)
+            if not docs:
+                return 0
+            outcomes = await asyncio.gather(*(self._publish_events(collection, doc) for doc in docs))
+            trims: list[UpdateOne] = []
+            for doc, (sent, _) in zip(docs, outcomes, strict=True):
+                trims.extend(self._trim(doc, sent))
+            await self._db[collection].bulk_write(trims, ordered=True)
+        failure = next((error for _, error in outcomes if error is not None), None)
+        if failure is not None:
+            raise failure
+        return sum(len(sent) for sent, _ in outcomes)
 
-    async def _publish_document(self, collection: str, doc: Document) -> int:
-        entries: list[Document] = doc.get("outbox") or []
+    async def _claim(self, collection: str, ids: list[Any]) -> list[Document]:
+        now = datetime.now(UTC)
+        until = now + self._lease
+        lease = {"outbox_lease_until": until, "outbox_lease_owner": self._owner}
+        await self._db[collection].update_many({"_id": {"$in": ids}, **self._claimable(now)}, {"$set": lease})
+        return await self._db[collection].find({"_id": {"$in": ids}, **lease}).to_list()
+
+    async def _publish_events(self, collection: str, doc: Document) -> tuple[list[Document], Exception | None]:
+        """The entries sent, in order, and the error that stopped the rest (if one did)."""
         sent: list[Document] = []
-        try:
-            for entry in entries:
+        for entry in doc.get("outbox") or []:
+            try:
                 await self._publish(entry_record(entry))
-                sent.append(entry)
-                PUBLISHED.labels(collection, entry.get("type") or "").inc()
-        finally:
-            release: dict[str, Any] = {"outbox_lease_until": None, "outbox_lease_owner": None}
-            mine = {"_id": doc["_id"], "outbox_lease_owner": self._owner}
-            if sent and len(sent) == len(entries):
-                # Everything claimed went out, and writers of this document wait for its document_lock, held
-                # here: one update empties the outbox (each update reads and rewrites the whole document).
-                await self._db[collection].update_one(
-                    mine, {"$set": {**release, "outbox_pending": False}, "$pullAll": {"outbox": sent}}
-                )
-            else:
-                update: dict[str, Any] = {"$set": release}
-                if sent:
-                    # $pullAll with the entries exactly as read: FerretDB's $pull takes no conditions.
-                    update["$pullAll"] = {"outbox": sent}
-                await self._db[collection].update_one(mine, update)
-                await self._db[collection].update_one(
-                    {"_id": doc["_id"], "outbox": {"$size": 0}}, {"$set": {"outbox_pending": False}}
-                )
-        return len(sent)
+            except Exception as exc:
+                return sent, exc
+            sent.append(entry)
+            PUBLISHED.labels(collection, entry.get("type") or "").inc()
+        return sent, None
+
+    def _trim(self, doc: Document, sent: list[Document]) -> list[UpdateOne]:
+        """Releases the lease and removes what was sent."""
+        release: dict[str, Any] = {"outbox_lease_until": None, "outbox_lease_owner": None}
+        mine = {"_id": doc["_id"], "outbox_lease_owner": self._owner}
+        if sent and len(sent) == len(doc.get("outbox") or []):
+            # Everything claimed went out, and writers of this document wait for its document_lock, held
+            # here: one update empties the outbox (each update reads and rewrites the whole document).
+            return [UpdateOne(mine, {"$set": {**release, "outbox_pending": False}, "$pullAll": {"outbox": sent}})]
+        update: dict[str, Any] = {"$set": release}
+        if sent:
+            # $pullAll with the entries exactly as read: FerretDB's $pull takes no conditions.
+            update["$pullAll"] = {"outbox": sent}
+        return [
+            UpdateOne(mine, update),
+            UpdateOne({"_id": doc["_id"], "outbox": {"$size": 0}}, {"$set": {"outbox_pending": False}}),
+        ]
 
 
 def pending_events(doc: Document) -> list[tuple[str, dict[str, Any]]]:
