@@ -1,5 +1,6 @@
 from datetime import UTC, datetime
 
+import bson
 import pytest
 from bson.codec_options import CodecOptions
 from kho_platform.packing import PACKED, Packing, apply_update
@@ -58,3 +59,20 @@ def test_update_operators_apply_to_a_copy() -> None:
 def test_unsupported_updates_are_refused(update: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         apply_update({"_id": "d1"}, update)
+
+
+def test_the_packed_value_is_compressed_and_an_uncompressed_one_still_reads() -> None:
+    doc = {
+        "_id": "d2",
+        "status": "draft",
+        "components": [{"code": f"TP{i:02d}", "name": "Thành phần"} for i in range(50)],
+    }
+    stored = PACKING.pack(doc)
+    assert len(stored[PACKED]) < len(bson.encode(doc)) / 3
+    assert PACKING.unpack(stored) == doc
+    plain = {
+        "_id": "d2",
+        "status": "draft",
+        PACKED: bson.encode({"components": doc["components"]}),
+    }  # as written before
+    assert PACKING.unpack(plain) == doc
