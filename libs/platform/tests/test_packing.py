@@ -76,3 +76,10 @@ def test_the_packed_value_is_compressed_and_an_uncompressed_one_still_reads() ->
         PACKED: bson.encode({"components": doc["components"]}),
     }  # as written before
     assert PACKING.unpack(plain) == doc
+
+
+def test_a_small_value_is_packed_uncompressed() -> None:
+    doc = {"_id": "c1", "status": "sent", "owner": "x", "generation": 0}
+    stored = PACKING.pack(doc)
+    assert stored[PACKED].subtype == 0 and bytes(stored[PACKED]) == bson.encode({"owner": "x", "generation": 0})
+    assert PACKING.unpack(stored) == doc

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-
-import structlog
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,10 +27,21 @@ def current_correlation() -> Correlation:
 
 @contextmanager
 def correlated(correlation_id: str, causation_id: str | None = None) -> Iterator[Correlation]:
+    """One context variable set and reset: structlog's `bound_contextvars` copied the whole context twice per
+    call, which was a fifteenth of the notify service's CPU per event. Log lines get the ids from
+    `add_correlation`."""
     value = Correlation(correlation_id, causation_id)
     token = _current.set(value)
-    with structlog.contextvars.bound_contextvars(correlation_id=correlation_id, causation_id=causation_id):
-        try:
-            yield value
-        finally:
-            _current.reset(token)
+    try:
+        yield value
+    finally:
+        _current.reset(token)
+
+
+def add_correlation(logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: the correlation of the work in progress on every log line."""
+    found = _current.get()
+    if found is not None:
+        event_dict.setdefault("correlation_id", found.correlation_id)
+        event_dict.setdefault("causation_id", found.causation_id)
+    return event_dict

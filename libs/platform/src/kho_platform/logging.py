@@ -13,6 +13,8 @@ from typing import Any
 
 import structlog
 
+from kho_platform.context import add_correlation
+
 _PHONE = re.compile(r"(?<!\d)(\+?84|0)(\d{2})\d{4,5}(\d{2})(?!\d)")
 _IDENTITY = re.compile(r"(?<!\d)(\d{3})\d{3,6}(\d{3})(?!\d)")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(@[A-Za-z0-9.-]+)")
@@ -48,6 +50,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     routed through the same processors."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        add_correlation,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -3,9 +3,9 @@ stored as one opaque BSON value.
 
 FerretDB 1.24 converts every field of a document between BSON and its JSONB form on each read and write; a
 dossier with ten components and their candidates cost it about 4.4 ms to read, the same document packed
-0.9 ms. The packed value is compressed (zlib, fastest level): FerretDB stores a binary value as base64 text
-in JSONB, so its cost still grew with the bytes; a draft's 5.7 KB became 1 KB, and inserting and reading 200
-drafts took it 0.06 s of CPU instead of 0.17 s.
+0.9 ms. A packed value of 1 KB or more is compressed (zlib, fastest level): FerretDB stores a binary value as
+base64 text in JSONB, so its cost still grew with the bytes; a draft's 5.7 KB became 1 KB, and inserting and
+reading 200 drafts took it 0.06 s of CPU instead of 0.17 s. Smaller values are not worth zlib's set-up.
 
 Packing suits aggregates read by `_id` and found by a few top-level fields. Updates of packed fields are
 applied in the process (`apply_update`) and written back whole, so the writer must hold the aggregate's lock
@@ -27,6 +27,7 @@ from kho_platform.mongo import Document
 
 PACKED = "packed"
 ZLIB_BSON = 0x80  # binary subtype (user-defined range) of a zlib-compressed BSON document
+COMPRESS_FROM = 1024  # bytes of BSON
 
 
 class Packing:
@@ -38,7 +39,8 @@ class Packing:
         """The stored form: the plain fields and one BSON value holding the rest."""
         stored = {k: v for k, v in doc.items() if k in self.plain}
         rest = {k: v for k, v in doc.items() if k not in self.plain}
-        stored[PACKED] = Binary(zlib.compress(bson.encode(rest), 1), ZLIB_BSON)
+        raw = bson.encode(rest)
+        stored[PACKED] = Binary(zlib.compress(raw, 1), ZLIB_BSON) if len(raw) >= COMPRESS_FROM else Binary(raw)
         return stored
 
     def unpack(self, stored: Document) -> Document:
