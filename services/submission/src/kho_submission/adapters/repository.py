@@ -245,7 +245,8 @@ class DisputedDocuments:
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._col = db[DISPUTED]
-        self._reads = GroupRead(self._col, projection={"is_open": 1})  # concurrent submits check together
+        # concurrent submits check their documents together, ten or so each: one query for a burst of submits
+        self._reads = GroupRead(self._col, projection={"is_open": 1}, max_batch=2000)
 
     async def _apply(self, document_id: str, event_id: str, change: Any) -> None:
         doc = await self._col.find_one({"_id": document_id})
