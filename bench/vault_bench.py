@@ -34,7 +34,7 @@ import httpx
 from kho_platform.processes import ServiceProcess, free_port
 from kho_platform.testing import TestIdentityProvider
 from kho_vault.adapters.shards import Sharded
-from kho_vault.adapters.vaults import VAULTS, packed
+from kho_vault.adapters.vaults import VAULTS, vault_packing
 from kho_vault.app import create_app
 from kho_vault.domain.catalogue import Catalogue
 from kho_vault.domain.document import search_index
@@ -133,6 +133,7 @@ async def load(db_name: str, owners: int, per_owner: int, shards: int, batch: in
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient("mongodb://127.0.0.1:27017/", tz_aware=True)
     db = client[db_name]
     vaults = Sharded(db, VAULTS, shards)
+    stored_form = vault_packing()
     catalogue = Catalogue.load()
     started = time.perf_counter()
     pending: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -162,7 +163,7 @@ async def load(db_name: str, owners: int, per_owner: int, shards: int, batch: in
             "outbox": [],
             "outbox_pending": False,
         }
-        pending[vaults.name_for(owner)].append(packed(doc))
+        pending[vaults.name_for(owner)].append(stored_form.pack(doc))
         queued += 1
         if queued >= batch:
             await asyncio.gather(*(flush(name) for name in list(pending)))

@@ -83,3 +83,9 @@ def test_a_small_value_is_packed_uncompressed() -> None:
     stored = PACKING.pack(doc)
     assert stored[PACKED].subtype == 0 and bytes(stored[PACKED]) == bson.encode({"owner": "x", "generation": 0})
     assert PACKING.unpack(stored) == doc
+
+
+def test_what_a_find_did_not_find_stays_none() -> None:
+    doc = {"_id": "d3", "status": "draft"}
+    assert PACKING.unpack_found(None) is None
+    assert PACKING.unpack_found(PACKING.pack(doc)) == doc

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bson.codec_options import CodecOptions
-from kho_vault.adapters.vaults import PACKED, packed, unpacked
+from kho_platform.packing import PACKED
+from kho_vault.adapters.vaults import vault_packing
 
-OPTIONS: CodecOptions[dict[str, object]] = CodecOptions(tz_aware=True, tzinfo=UTC)
+PACKING = vault_packing(CodecOptions(tz_aware=True, tzinfo=UTC))
 
 
 def vault() -> dict[str, object]:
@@ -24,14 +25,14 @@ def vault() -> dict[str, object]:
 
 
 def test_packed_vault_keeps_only_id_and_version_outside_the_packed_value() -> None:
-    stored = packed(vault())
+    stored = PACKING.pack(vault())
     assert set(stored) == {"_id", "version", PACKED}
     assert stored["_id"] == "001099000123" and stored["version"] == 3
 
 
 def test_a_packed_vault_reads_back_unchanged() -> None:
-    assert unpacked(packed(vault()), OPTIONS) == vault()
+    assert PACKING.unpack(PACKING.pack(vault())) == vault()
 
 
 def test_a_vault_stored_unpacked_is_read_as_it_is() -> None:
-    assert unpacked(vault(), OPTIONS) == vault()
+    assert PACKING.unpack(vault()) == vault()

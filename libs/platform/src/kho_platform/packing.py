@@ -53,6 +53,10 @@ class Packing:
         doc.update(bson.decode(raw, codec_options=self._codec_options))
         return doc
 
+    def unpack_found(self, stored: Document | None) -> Document | None:
+        """`unpack` of what a `find_one` found, None when it found nothing."""
+        return None if stored is None else self.unpack(stored)
+
     def projection(self, *fields: str) -> Document:
         """A projection returning `fields`: the plain ones by name, the others through the packed value."""
         wanted = {f: 1 for f in fields if f in self.plain}

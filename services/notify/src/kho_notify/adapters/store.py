@@ -64,7 +64,7 @@ class DeliveryStore:
         return await self._insert_notification.insert(self.records.pack(doc))
 
     async def notification(self, notification_id: str) -> Document | None:
-        return self._unpacked(self.records, await self.notifications.find_one({"_id": notification_id}))
+        return self.records.unpack_found(await self.notifications.find_one({"_id": notification_id}))
 
     async def record_handled(self, event_id: str, event_type: str, notification_ids: list[str]) -> None:
         await self._insert_handled.insert(
@@ -74,7 +74,7 @@ class DeliveryStore:
         )
 
     async def handled_event(self, event_id: str) -> Document | None:
-        return self._unpacked(self.records, await self.handled.find_one({"_id": event_id}))
+        return self.records.unpack_found(await self.handled.find_one({"_id": event_id}))
 
     async def claim(self, delivery_id: str, generation: int, owner: str) -> bool:
         return await self._insert_claim.insert(
@@ -95,18 +95,14 @@ class DeliveryStore:
         while (found := await self.claims.find_one({"_id": f"{delivery_id}#{generation}"})) is not None:
             latest = found
             generation += 1
-        return self._unpacked(self.records, latest)
+        return self.records.unpack_found(latest)
 
     async def outcome(self, delivery_id: str) -> Document | None:
         """The recorded outcome of a delivery, published or not yet."""
         found = await self.outbox.find_one({"_id": delivery_id}, projection={"events": 0})
         if found is None:
             found = await self.deliveries.find_one({"_id": delivery_id})
-        return self._unpacked(self.outcomes, found)
-
-    @staticmethod
-    def _unpacked(packing: Packing, stored: Document | None) -> Document | None:
-        return None if stored is None else packing.unpack(stored)
+        return self.outcomes.unpack_found(found)
 
     # --- replicas' heartbeats -----------------------------------------------------------------------
     async def heartbeat(self, instance_id: str) -> None:

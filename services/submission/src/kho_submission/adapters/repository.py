@@ -151,9 +151,6 @@ class DossierRepository:
         self._submissions = GroupInsert(self._col)
         self._draft_reads = GroupRead(self._drafts)
 
-    def _unpacked(self, stored: Document | None) -> Document | None:
-        return None if stored is None else self._packing.unpack(stored)
-
     async def insert_draft(self, doc: Document) -> None:
         await self._drafts.insert_one(self._packing.pack(doc))
 
@@ -162,7 +159,7 @@ class DossierRepository:
             self._col.find_one({"_id": dossier_id}, projection={"outbox": 0}),
             self._drafts.find_one({"_id": dossier_id}),
         )
-        return self._unpacked(found if found is not None else draft)
+        return self._packing.unpack_found(found if found is not None else draft)
 
     async def draft_first(self, dossier_id: str) -> Document | None:
         """For submitting: one read in the usual case (a draft, read together with other submits' drafts).
@@ -171,7 +168,7 @@ class DossierRepository:
         draft = await self._draft_reads.get(dossier_id)
         if draft is None:
             draft = await self._col.find_one({"_id": dossier_id}, projection={"outbox": 0})
-        return self._unpacked(draft)
+        return self._packing.unpack_found(draft)
 
     async def submitted(self, dossier_ids: list[str]) -> set[str]:
         docs = await self._col.find({"_id": {"$in": dossier_ids}}, projection={"_id": 1}).to_list()

@@ -6,10 +6,11 @@ Every read and write is a lookup by `_id` (the only filter FerretDB 1.24 pushes 
 serialized by a lock per owner in this process; FerretDB 1.24 has no compare-and-swap (an update is a read
 and a replace), so the vault runs as a single writer per owner (see the decision record).
 
-A vault is stored packed: `_id`, `version` and the rest as one BSON binary value. The database never looks
-inside a vault (every filter runs here), and FerretDB 1.24 converts every field of a document between BSON
-and its JSON storage on each read and write: about 7 ms for a 10 KB vault with its documents and search
-tokens, against a fraction of a millisecond for one binary value. Vaults stored unpacked are still read.
+A vault is stored packed (kho_platform.packing): `_id`, `version` and the rest as one value. The database
+never looks inside a vault (every filter runs here), and FerretDB 1.24 converts every field of a document
+between BSON and its JSON storage on each read and write: about 7 ms for a 10 KB vault with its documents and
+search tokens, against a fraction of a millisecond for one binary value. Vaults stored unpacked are still
+read.
 """
 
 from __future__ import annotations
@@ -21,12 +22,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import bson
-from bson import Binary
-from bson.codec_options import CodecOptions
+from bson.codec_options import DEFAULT_CODEC_OPTIONS, CodecOptions
 from kho_contracts import KafkaRecord
 from kho_platform.mongo import Document
 from kho_platform.outbox import outbox_entry
+from kho_platform.packing import Packing
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -79,19 +79,9 @@ def empty_vault(owner_id: str) -> Document:
     return {"_id": owner_id, "version": 0, "documents": [], "received_by": [], "outbox": []}
 
 
-PACKED = "packed"
-
-
-def packed(doc: Document) -> Document:
-    """The stored form of a vault."""
-    rest = {k: v for k, v in doc.items() if k != "_id"}
-    return {"_id": doc["_id"], "version": doc.get("version", 0), PACKED: Binary(bson.encode(rest))}
-
-
-def unpacked(stored: Document, codec_options: CodecOptions[Any]) -> Document:
-    if PACKED not in stored:
-        return stored
-    return {"_id": stored["_id"], **bson.decode(bytes(stored[PACKED]), codec_options=codec_options)}
+def vault_packing(codec_options: CodecOptions[Any] = DEFAULT_CODEC_OPTIONS) -> Packing:
+    """How a vault is stored: only `_id` and `version` stay plain."""
+    return Packing(("version",), codec_options)
 
 
 class OwnerLocks:
@@ -119,19 +109,18 @@ class DocumentOwnerConflict(Exception):
 
 class VaultStore:
     def __init__(self, db: AsyncDatabase[Document], shards: int) -> None:
-        self._db = db
         self.vaults = Sharded(db, VAULTS, shards)
         self.owners = Sharded(db, DOCUMENT_OWNERS, shards)
         self._pending = db[OUTBOX_PENDING]
         self._locks = OwnerLocks()
         self._wake: list[Any] = []
+        self._packing = vault_packing(db.codec_options)
 
     def on_new_events(self, callback: Any) -> None:
         self._wake.append(callback)
 
     async def read(self, owner_id: str) -> Document | None:
-        stored = await self.vaults.for_key(owner_id).find_one({"_id": owner_id})
-        return None if stored is None else unpacked(stored, self._db.codec_options)
+        return self._packing.unpack_found(await self.vaults.for_key(owner_id).find_one({"_id": owner_id}))
 
     @contextlib.asynccontextmanager
     async def change(self, owner_id: str) -> AsyncIterator[Vault]:
@@ -159,10 +148,10 @@ class VaultStore:
         doc["updated_at"] = datetime.now(UTC)
         col = self.vaults.for_key(vault.owner_id)
         if vault.is_new:
-            await col.insert_one(packed(doc))
+            await col.insert_one(self._packing.pack(doc))
             vault.is_new = False
         else:
-            await col.replace_one({"_id": vault.owner_id}, packed(doc))
+            await col.replace_one({"_id": vault.owner_id}, self._packing.pack(doc))
 
     # --- document id -> owner ------------------------------------------------------------------------
 
@@ -194,6 +183,6 @@ class VaultStore:
                 sent = set(sent_ids)
                 doc["outbox"] = [e for e in doc.get("outbox") or [] if e["id"] not in sent]
                 doc["outbox_pending"] = bool(doc["outbox"])
-                await self.vaults.for_key(owner_id).replace_one({"_id": owner_id}, packed(doc))
+                await self.vaults.for_key(owner_id).replace_one({"_id": owner_id}, self._packing.pack(doc))
             if doc is None or not doc.get("outbox"):
                 await self._pending.delete_one({"_id": owner_id})
