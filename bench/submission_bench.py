@@ -32,6 +32,7 @@ from fastapi import FastAPI, Request
 from kho_platform.processes import ServiceProcess, free_port
 from kho_platform.settings import DEV_S3_ACCESS_KEY, DEV_S3_SECRET_KEY
 from kho_platform.testing import TestIdentityProvider
+from leftovers import remove_run_topics
 from minio import Minio
 from proc_cpu import report, snapshot
 
@@ -244,6 +245,7 @@ async def main(args: argparse.Namespace) -> None:
         service.stop()
         if vault is not None:
             vault.stop()
+        await remove_run_topics(f"bench{run}.")
         if stand_in is not None:
             stand_in.should_exit = True
         # the database stays (unique name): dropping one on FerretDB 1.24 while it still works on it crashed it

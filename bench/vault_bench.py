@@ -39,6 +39,7 @@ from kho_vault.app import create_app
 from kho_vault.domain.catalogue import Catalogue
 from kho_vault.domain.document import search_index
 from kho_vault.settings import VaultSettings
+from leftovers import remove_run_topics
 from pymongo import AsyncMongoClient
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ"]
@@ -391,7 +392,10 @@ async def main() -> None:
     prefix = f"bench{uuid.uuid4().hex[:6]}."
     with tempfile.TemporaryDirectory() as tmp:
         idp = TestIdentityProvider(Path(tmp))
-        await measure(args, idp, prefix)
+        try:
+            await measure(args, idp, prefix)
+        finally:
+            await remove_run_topics(prefix)
     if args.drop:  # collection by collection: dropping a whole database deletes a file FerretDB may have mapped
         client = AsyncMongoClient("mongodb://127.0.0.1:27017/")
         for name in await client[args.db].list_collection_names():
