@@ -16,7 +16,7 @@ from kho_contracts import encode, new_envelope
 from kho_contracts.common import DisputeReason
 from kho_contracts.events import ResultDisputed
 from kho_platform.consumer import Delivery, PermanentError, Subscription, bind_subscription
-from kho_platform.messaging import ensure_topics, make_broker
+from kho_platform.messaging import RecordPublisher, ensure_topics, make_broker
 from kho_platform.settings import PlatformSettings
 
 pytestmark = pytest.mark.integration
@@ -73,7 +73,8 @@ async def test_batches_run_concurrently_keep_per_key_order_and_dead_letter(
         seen.setdefault(event.dispute_id, []).append(int(event.document_id))
 
     broker = make_broker(settings)
-    bind_subscription(broker, subscription, settings, deps=None)
+    publisher = RecordPublisher(settings)
+    bind_subscription(broker, subscription, settings, deps=None, publish=publisher.publish)
     topic = f"{settings.kafka_topic_prefix}kho.feedback.disputes"
     dlq = f"{settings.kafka_topic_prefix}kho.dlq.platformtest"
     await ensure_topics(settings, [topic, dlq])
@@ -90,6 +91,7 @@ async def test_batches_run_concurrently_keep_per_key_order_and_dead_letter(
         r = encode(poison, new_envelope(poison, source="/t"))
         sends.append(await producer.send(topic, r.value, key=r.key, headers=r.headers))
         await asyncio.gather(*sends)
+        await publisher.start()
         await broker.start()
         async with asyncio.timeout(30):
             while sum(len(v) for v in seen.values()) < 100:
@@ -110,4 +112,5 @@ async def test_batches_run_concurrently_keep_per_key_order_and_dead_letter(
         assert dict(dead.headers)["x-dlq-reason"].startswith(b"rejected by handler")
     finally:
         await broker.stop()
+        await publisher.stop()
         await producer.stop()

@@ -15,7 +15,7 @@ from kho_contracts import decode, encode, new_envelope
 from kho_contracts.common import DisputeReason
 from kho_contracts.events import DisputeOverdue, ResultDisputed
 from kho_platform.consumer import Delivery, PermanentError, Subscription, bind_subscription, once_filter, once_update
-from kho_platform.messaging import ensure_topics, make_broker, publish_record, record_for
+from kho_platform.messaging import RecordPublisher, ensure_topics, make_broker, record_for
 from kho_platform.mongo import make_mongo_client
 from kho_platform.outbox import OutboxRelay, new_document_with_events, with_events
 from kho_platform.settings import PlatformSettings
@@ -57,8 +57,8 @@ async def db(settings: PlatformSettings) -> AsyncIterator[Any]:
 
 async def test_outbox_relay_publishes_each_pending_event_in_order_then_forgets_it(settings, db) -> None:  # type: ignore[no-untyped-def]
     col = db[f"agg_{uuid.uuid4().hex[:6]}"]
-    broker = make_broker(settings)
-    await broker.start()
+    publisher = RecordPublisher(settings)
+    await publisher.start()
     try:
         first = record_for(disputed("agg-1"), settings)
         await col.insert_one(new_document_with_events({"_id": "agg-1", "version": 1}, [first]))
@@ -70,7 +70,7 @@ async def test_outbox_relay_publishes_each_pending_event_in_order_then_forgets_i
         result = await col.update_one({"_id": "agg-1", "version": 1}, with_events({"$set": {"version": 2}}, [second]))
         assert result.modified_count == 1
 
-        relay = OutboxRelay(db, [col.name], lambda r: publish_record(broker, r))
+        relay = OutboxRelay(db, [col.name], publisher.publish)
         assert await relay.drain_once() == 2
         assert await relay.drain_once() == 0
         stored = await col.find_one({"_id": "agg-1"})
@@ -85,7 +85,7 @@ async def test_outbox_relay_publishes_each_pending_event_in_order_then_forgets_i
         envelope, event = decode(records[0].headers, records[0].value)
         assert isinstance(event, ResultDisputed) and envelope.source == "/kho/platformtest"
     finally:
-        await broker.stop()
+        await publisher.stop()
 
 
 async def test_a_relay_crash_before_forgetting_publishes_again_never_loses(settings, db) -> None:  # type: ignore[no-untyped-def]
@@ -158,11 +158,13 @@ async def test_consumer_dead_letters_poison_messages_and_applies_each_event_once
 
     fast_retry = settings.model_copy(update={"kafka_retry_backoff_seconds": 0.01})
     broker = make_broker(fast_retry)
-    bind_subscription(broker, subscription, fast_retry, deps=effects)
+    publisher = RecordPublisher(fast_retry)
+    bind_subscription(broker, subscription, fast_retry, deps=effects, publish=publisher.publish)
     topic = f"{settings.kafka_topic_prefix}kho.feedback.disputes"
     await ensure_topics(settings, [topic, f"{settings.kafka_topic_prefix}kho.dlq.platformtest"])
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True)
     await producer.start()
+    await publisher.start()
     await broker.start()
     try:
         good = disputed("ok-1")
@@ -206,6 +208,7 @@ async def test_consumer_dead_letters_poison_messages_and_applies_each_event_once
         assert attempts["flaky-1"] == 2 and attempts["poison-1"] == 1 and attempts["broken-1"] == 3
     finally:
         await broker.stop()
+        await publisher.stop()
         await producer.stop()
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from kho_contracts import Event, decode
-from kho_platform.messaging import publish_record, record_for
+from kho_platform.messaging import record_for
 from kho_platform.service import Runtime
 from kho_platform.testing import TestIdentityProvider, read_records
 from kho_vault.app import VaultDeps, create_app
@@ -33,7 +33,7 @@ class RunningVault:
     async def publish(self, event: Event) -> str:
         """Puts an event on the real Kafka, as its producer would."""
         record = record_for(event, self.settings)
-        await publish_record(self.runtime.broker, record)
+        await self.runtime.publish(record)
         return dict(record.headers)["ce_id"].decode()
 
     async def wait_for(self, check: Callable[[], Any], timeout: float = 20.0) -> Any:

@@ -29,7 +29,6 @@ from pymongo.errors import DuplicateKeyError
 
 from kho_platform.context import correlated
 from kho_platform.logging import get_logger
-from kho_platform.messaging import publish_record
 from kho_platform.mongo import CollectionIndexes, Document
 from kho_platform.settings import PlatformSettings
 
@@ -115,6 +114,7 @@ def bind_subscription(
     settings: PlatformSettings,
     *,
     deps: Any,
+    publish: Callable[[KafkaRecord], Awaitable[None]],
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> None:
     """Registers the subscription on the broker (before the broker starts). The consumer group carries the
@@ -126,7 +126,7 @@ def bind_subscription(
 
     async def to_dead_letter(record: ConsumerRecord[Any, Any], reason: str) -> None:
         log.error("event dead-lettered", consumer=consumer, topic=record.topic, offset=record.offset, reason=reason)
-        await publish_record(broker, dead_letter_record(record, reason, consumer, dlq))
+        await publish(dead_letter_record(record, reason, consumer, dlq))
 
     async def process(record: ConsumerRecord[Any, Any]) -> None:
         try:

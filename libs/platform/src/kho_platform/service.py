@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
-from kho_contracts import Event
+from kho_contracts import Event, KafkaRecord
 from kho_contracts.topics import dead_letter_topic
 from minio import Minio
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -28,7 +28,7 @@ from kho_platform.auth import TokenVerifier
 from kho_platform.consumer import ProcessedEvents, Subscription, bind_subscription
 from kho_platform.errors import install_error_handlers
 from kho_platform.logging import configure_logging, get_logger
-from kho_platform.messaging import ensure_topics, make_broker, publish_record, record_for
+from kho_platform.messaging import RecordPublisher, ensure_topics, make_broker, record_for
 from kho_platform.middleware import CorrelationAndMetrics
 from kho_platform.mongo import CollectionIndexes, Document, ensure_indexes, make_mongo_client, ping
 from kho_platform.outbox import OutboxRelay, outbox_indexes
@@ -47,13 +47,20 @@ class Runtime:
     db: AsyncDatabase[Document]
     s3: Minio
     broker: KafkaBroker
+    publisher: RecordPublisher
     relay: OutboxRelay
     buckets: dict[str, str]
+    probe_topic: str
+    """A topic of the service: the readiness probe asks Kafka for its metadata."""
     bootstrapped: asyncio.Event = field(default_factory=asyncio.Event)
 
     def record(self, event: Event, *, event_id: str | None = None) -> Any:
         """A Kafka record for an event produced now (to be written through the outbox)."""
         return record_for(event, self.settings, event_id=event_id)
+
+    async def publish(self, record: KafkaRecord) -> None:
+        """Sends a record now, acknowledged by the broker (the outbox relays use this)."""
+        await self.publisher.publish(record)
 
     def bucket(self, name: str) -> str:
         return self.buckets[name]
@@ -101,10 +108,11 @@ def create_service_app(definition: ServiceDefinition, settings: PlatformSettings
         mongo = make_mongo_client(settings)
         db = mongo[settings.database_name]
         broker = make_broker(settings)
+        publisher = RecordPublisher(settings)
         relay = OutboxRelay(
             db,
             definition.outbox_collections,
-            lambda record: publish_record(broker, record),
+            publisher.publish,
             poll_seconds=settings.outbox_poll_seconds,
             lease_seconds=settings.outbox_lease_seconds,
         )
@@ -114,12 +122,14 @@ def create_service_app(definition: ServiceDefinition, settings: PlatformSettings
             db=db,
             s3=make_s3_client(settings),
             broker=broker,
+            publisher=publisher,
             relay=relay,
             buckets={name: settings.bucket(name) for name in definition.buckets},
+            probe_topic=(service_topics(definition, settings) or ["__consumer_offsets"])[0],
         )
         deps = definition.make_deps(runtime)
         for subscription in definition.subscriptions:
-            bind_subscription(broker, subscription, settings, deps=deps)
+            bind_subscription(broker, subscription, settings, deps=deps, publish=publisher.publish)
         app.state.runtime = runtime
         app.state.deps = deps
         app.state.token_verifier = TokenVerifier(settings)
@@ -129,10 +139,13 @@ def create_service_app(definition: ServiceDefinition, settings: PlatformSettings
 
         async def start_broker() -> None:
             try:
+                await publisher.start()
                 await broker.start()
             except Exception:
                 with contextlib.suppress(Exception):
                     await broker.stop()
+                with contextlib.suppress(Exception):
+                    await publisher.stop()
                 raise
 
         async def bootstrap() -> None:
@@ -164,6 +177,8 @@ def create_service_app(definition: ServiceDefinition, settings: PlatformSettings
             await asyncio.gather(*tasks, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await broker.stop()
+            with contextlib.suppress(Exception):
+                await publisher.stop()
             await mongo.close()
 
     app = FastAPI(title=definition.title, description=definition.description, lifespan=lifespan)
@@ -213,8 +228,7 @@ async def readiness_checks(runtime: Runtime, limit_seconds: float = 2.0) -> dict
         return "ok"
 
     async def kafka() -> None:
-        if not await runtime.broker.ping(timeout=limit_seconds):
-            raise RuntimeError("broker does not answer")
+        await runtime.publisher.ping(runtime.probe_topic)
 
     async def bootstrap() -> None:
         if not runtime.bootstrapped.is_set():

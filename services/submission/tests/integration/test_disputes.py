@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime
 import pytest
 from kho_contracts.common import DisputeReason
 from kho_contracts.events import DisputeResolved, ResultDisputed
-from kho_platform.messaging import publish_record
 from kho_platform.testing import TestIdentityProvider
 
 from .conftest import Running
@@ -52,8 +51,8 @@ async def test_a_disputed_document_is_flagged_on_open_dossiers_once(
         deadline=date.today(),
     )
     record = runtime.record(disputed)
-    await publish_record(runtime.broker, record)
-    await publish_record(runtime.broker, record)  # delivered twice
+    await runtime.publish(record)
+    await runtime.publish(record)  # delivered twice
     flags = await wait_flags(service, draft["id"], lambda f: len(f) >= 1)
     await asyncio.sleep(1.0)
     flags = await wait_flags(service, draft["id"], lambda f: True)
@@ -70,7 +69,7 @@ async def test_a_disputed_document_is_flagged_on_open_dossiers_once(
         resolved_by="officer",
         resolved_at=datetime.now(UTC),
     )
-    await publish_record(runtime.broker, runtime.record(resolved))
+    await runtime.publish(runtime.record(resolved))
     flags = await wait_flags(service, draft["id"], lambda f: f and not f[0]["open"])
     assert flags[0]["outcome"] == "rejected"
     assert not await service.ctx.disputed.among([document_id])

@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from kho_platform.logging import get_logger
-from kho_platform.messaging import publish_record
 from kho_platform.service import Runtime
 
 from kho_vault.adapters.relay import VaultRelay
@@ -22,9 +21,7 @@ log = get_logger(__name__)
 
 
 async def run_relay(runtime: Runtime, deps: VaultDeps) -> None:
-    relay = VaultRelay(
-        deps.store, lambda record: publish_record(runtime.broker, record), runtime.settings.outbox_poll_seconds
-    )
+    relay = VaultRelay(deps.store, runtime.publish, runtime.settings.outbox_poll_seconds)
     await relay.run()
 
 
