@@ -7,7 +7,6 @@ event data as JSON. See https://github.com/cloudevents/spec/blob/v1.0.2/cloudeve
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,13 +73,19 @@ def new_envelope(
     )
 
 
+_HEADER_ATTRIBUTES = tuple(
+    (name, f"ce_{name}") for name in Envelope.model_fields if name != "datacontenttype"
+)  # every event of every service goes through here: no model_dump per message
+
+
 def envelope_headers(envelope: Envelope) -> list[tuple[str, bytes]]:
     headers = [("content-type", envelope.datacontenttype.encode())]
-    for name, value in envelope.model_dump(exclude={"datacontenttype"}).items():
+    for name, header in _HEADER_ATTRIBUTES:
+        value = getattr(envelope, name)
         if value is None:
             continue
         text = value.isoformat() if isinstance(value, datetime) else str(value)
-        headers.append((f"ce_{name}", text.encode()))
+        headers.append((header, text.encode()))
     return headers
 
 
@@ -120,12 +125,10 @@ def decode(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], val
     if cls is None:
         raise EnvelopeError(f"unknown event type {envelope.type}")
     try:
-        data = json.loads(value)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise EnvelopeError(f"body is not valid JSON: {exc}") from exc
-    try:
-        return envelope, cls.model_validate(data)
+        return envelope, cls.model_validate_json(value)  # parsed and validated in one pass
     except ValidationError as exc:
         first = exc.errors()[0]
+        if first["type"] == "json_invalid":
+            raise EnvelopeError(f"body is not valid JSON: {first['msg']}") from exc
         where = ".".join(str(p) for p in first["loc"])
         raise EnvelopeError(f"body does not match {envelope.type}: {where}: {first['msg']}") from exc
