@@ -11,7 +11,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from kho_contracts.events import NotificationDelivered, NotificationFailed
-from kho_platform.messaging import publish_record
 from kho_platform.service import Runtime, ServiceDefinition, create_service_app
 
 from kho_notify.adapters import inbox as inbox_module
@@ -48,7 +47,7 @@ def make_deps(runtime: Runtime) -> Notify:
     store = DeliveryStore(runtime.db)
     inbox = Inbox(runtime.db)
     recipients = Recipients(runtime.db, tuple(settings.default_channels), settings.contact_cache_seconds)
-    outbox = DeliveryOutbox(store, lambda record: publish_record(runtime.broker, record))
+    outbox = DeliveryOutbox(store, runtime.publish)
     senders: dict[Channel, Sender] = {}
     configured = settings.configured_channels()
     if Channel.ZALO in configured:

@@ -4,8 +4,10 @@ fallback order until one accepts the message.
 At most once per (event, recipient, channel):
 
 * the notification (event, recipient) is inserted with its channel plan under an id derived from the event
-  id; if it already exists the event is a redelivery and the stored plan is followed again;
-* before a provider call the delivery is *claimed* (an insert, id derived from the notification and channel);
+  id; if it already exists the event is a redelivery and the stored plan is followed again. The notification
+  is the in-app message itself (inbox.py): that one insert delivers it in the app;
+* before a provider call the delivery is *claimed* (an insert, id derived from the notification and channel;
+  the notification's own insert claims the first try on the first channel for the instance that made it);
   after it the outcome is recorded with its NotificationDelivered/Failed event (one insert, outbox.py);
 * a redelivered event skips every delivery with an outcome. A claim without an outcome is a delivery whose
   instance died between the provider call and the record (or is still at it): once that instance's
@@ -132,48 +134,55 @@ class Dispatcher:
     async def _notify(self, delivery: Delivery, notice: Notice, nid: str) -> None:
         profile = await self.recipients.profile(notice.recipient)
         plan = profile.external_plan(self.channels_for(notice.kind))
-        fresh = await self.store.add_notification(
-            {
-                "_id": nid,
-                "event_id": delivery.envelope.id,
-                "event_type": delivery.envelope.type,
-                "kind": notice.kind,
-                "recipient": notice.recipient,
-                "channels": [Channel.INAPP.value, *(c.value for c in plan)],
-                "data": notice.data,
-                "created_at": datetime.now(UTC),
-            }
-        )
+        text = render_text(notice.kind, notice.fields)
+        notification = {
+            "_id": nid,
+            "recipient": notice.recipient,
+            "kind": notice.kind,
+            "data": notice.data,
+            "event_id": delivery.envelope.id,
+            "event_type": delivery.envelope.type,
+            "channels": [Channel.INAPP.value, *(c.value for c in plan)],
+            "owner": self.instance_id,
+        }
+        fresh = await self.inbox.deliver(notification, title=text.title, body=text.body)
+        first_claim = None
         if not fresh:
-            stored = await self.store.notification(nid)
-            if stored is not None:
+            stored = await self.inbox.notification(nid)
+            if stored is not None and "channels" in stored:  # (a message without them predates this record)
                 plan = [Channel(c) for c in stored["channels"] if c != Channel.INAPP.value]
+                first_claim = {"owner": stored["owner"], "generation": 0, "claimed_at": stored["created_at"]}
         await asyncio.gather(
-            self._in_app(delivery, notice, nid, fresh), self._external(delivery, notice, nid, profile, plan, fresh)
+            self._in_app(delivery, notice, nid, fresh),
+            self._external(delivery, notice, nid, profile, plan, fresh, first_claim),
         )
 
     async def _in_app(self, delivery: Delivery, notice: Notice, nid: str, fresh: bool) -> None:
+        """The message is in the inbox (the notification's insert); what is left is its outcome and event."""
         did = delivery_id(nid, Channel.INAPP)
         if not fresh and await self.store.outcome(did) is not None:
             return
-        text = render_text(notice.kind, notice.fields)
-        await self.inbox.deliver(
-            message_id=nid, recipient=notice.recipient, kind=notice.kind, title=text.title, body=text.body,
-            data=notice.data,
-        )  # fmt: skip
         await self._record(delivery, notice, nid, did, Channel.INAPP, SendResult.sent(nid), 1, None)
 
     async def _external(
-        self, delivery: Delivery, notice: Notice, nid: str, profile: RecipientProfile, plan: list[Channel], fresh: bool
+        self,
+        delivery: Delivery,
+        notice: Notice,
+        nid: str,
+        profile: RecipientProfile,
+        plan: list[Channel],
+        fresh: bool,
+        first_claim: Document | None,
     ) -> None:
         failures: list[str] = []
         for position, channel in enumerate(plan):
             did = delivery_id(nid, channel)
             last = position == len(plan) - 1
-            if fresh and await self.store.claim(did, 0, self.instance_id):
-                pass
+            if fresh and (position == 0 or await self.store.claim(did, 0, self.instance_id)):
+                pass  # the first channel's first try was claimed with the notification
             else:
-                decision = await self._settle_in_doubt(delivery, notice, nid, did, channel)
+                implicit = first_claim if position == 0 else None
+                decision = await self._settle_in_doubt(delivery, notice, nid, did, channel, implicit)
                 if not decision.send:
                     outcome = decision.outcome or {}
                     if outcome.get("status") == "failed":
@@ -198,13 +207,13 @@ class Dispatcher:
                 return
 
     async def _settle_in_doubt(
-        self, delivery: Delivery, notice: Notice, nid: str, did: str, channel: Channel
+        self, delivery: Delivery, notice: Notice, nid: str, did: str, channel: Channel, first_claim: Document | None
     ) -> InDoubt:
         while True:
             outcome = await self.store.outcome(did)
             if outcome is not None:
                 return InDoubt(send=False, outcome=outcome)
-            claim = await self.store.latest_claim(did)
+            claim = await self.store.latest_claim(did, first_claim)
             if claim is None:
                 if await self.store.claim(did, 0, self.instance_id):
                     return InDoubt(send=True)

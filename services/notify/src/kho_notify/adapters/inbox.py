@@ -1,9 +1,13 @@
-"""The in-app inbox: messages for a citizen, an organization or an agency, read by the portal."""
+"""The in-app inbox: messages for a citizen, an organization or an agency, read by the portal.
+
+Each message is also the record of its notification (one per event and recipient): which event it tells
+of, the channels planned for it and the instance that made it, which owns the first try on the first external
+channel. One insert both delivers the in-app message and claims the notification: a redelivered event finds it
+and follows the stored plan (dispatcher.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from kho_platform.grouped import GroupInsert
 from kho_platform.mongo import CollectionIndexes, Document
@@ -26,24 +30,17 @@ class Inbox:
         self._packing = Packing(("recipient", "created_at", "read"), db.codec_options)  # the rest is read whole
         self._insert = GroupInsert(self._col, linger=0.002)
 
-    async def deliver(
-        self, *, message_id: str, recipient: str, kind: str, title: str, body: str, data: dict[str, Any]
-    ) -> bool:
-        """Puts a message in a recipient's inbox once; False if it was already there."""
+    async def deliver(self, notification: Document, *, title: str, body: str) -> bool:
+        """Puts the notification's message in its recipient's inbox once; False if it was already there.
+        `notification` holds `_id`, `recipient`, `kind`, `data` and what the dispatcher records with it."""
         return await self._insert.insert(
             self._packing.pack(
-                {
-                    "_id": message_id,
-                    "recipient": recipient,
-                    "kind": kind,
-                    "title": title,
-                    "body": body,
-                    "data": data,
-                    "read": False,
-                    "created_at": datetime.now(UTC),
-                }
+                {**notification, "title": title, "body": body, "read": False, "created_at": datetime.now(UTC)}
             )
         )
+
+    async def notification(self, notification_id: str) -> Document | None:
+        return self._packing.unpack_found(await self._col.find_one({"_id": notification_id}))
 
     async def list(
         self, recipient: str, *, unread_only: bool = False, limit: int = 50, skip: int = 0

@@ -3,9 +3,11 @@
 Measured on FerretDB 1.24 with SQLite: inserts and reads by `_id` stay fast at any size; an update, a delete
 or a query on any other field scans the whole collection (secondary indexes are not used). So:
 
-* `notifications` (one per event and recipient, with the channel plan), `claims` (who started a delivery on
-  a channel) and `deliveries` (the final outcome of each delivery) only ever grow by inserts and are read
-  by `_id`, every id being derived from the event id;
+* the notification of an event to one recipient is its in-app inbox message (inbox.py), which also records
+  the channel plan and which instance made it; `claims` (who started a delivery on a channel, beyond the
+  first try on the first channel, which the notification itself claims) and `deliveries` (the final outcome
+  of each delivery) only ever grow by inserts and are read by `_id`, every id being derived from the event
+  id;
 * `delivery_outbox` holds outcomes with their NotificationDelivered/Failed events until they are published:
   it stays small, so the relay may scan and delete in it (outbox.py);
 * `instances` holds a heartbeat per running replica (a handful of documents, updated in place).
@@ -26,7 +28,6 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-NOTIFICATIONS = "notifications"
 CLAIMS = "claims"
 DELIVERIES = "deliveries"
 DELIVERY_OUTBOX = "delivery_outbox"
@@ -34,7 +35,6 @@ INSTANCES = "instances"
 HANDLED_EVENTS = "handled_events"
 
 INDEXES = (
-    CollectionIndexes(NOTIFICATIONS, (IndexModel([("recipient", ASCENDING)], name="recipient"),)),
     CollectionIndexes(CLAIMS),
     CollectionIndexes(DELIVERIES, (IndexModel([("status", ASCENDING)], name="status"),)),
     CollectionIndexes(DELIVERY_OUTBOX),
@@ -46,25 +46,16 @@ INDEXES = (
 class DeliveryStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.db = db
-        self.records = Packing((), db.codec_options)  # notifications, claims, handled events
+        self.records = Packing((), db.codec_options)  # claims, handled events
         self.outcomes = Packing(("channel", "status", "recorded_at"), db.codec_options)  # outbox, deliveries
-        self.notifications = db[NOTIFICATIONS]
         self.claims = db[CLAIMS]
         self.deliveries = db[DELIVERIES]
         self.outbox = db[DELIVERY_OUTBOX]
         self.instances = db[INSTANCES]
         self.handled = db[HANDLED_EVENTS]
-        self._insert_notification = GroupInsert(self.notifications, linger=0.002)
         self._insert_claim = GroupInsert(self.claims, linger=0.002)
         self._insert_handled = GroupInsert(self.handled, linger=0.002)
         self.insert_outcome = GroupInsert(self.outbox, linger=0.002)
-
-    async def add_notification(self, doc: Document) -> bool:
-        """True for a new notification; False when the event was seen before (a redelivery)."""
-        return await self._insert_notification.insert(self.records.pack(doc))
-
-    async def notification(self, notification_id: str) -> Document | None:
-        return self.records.unpack_found(await self.notifications.find_one({"_id": notification_id}))
 
     async def record_handled(self, event_id: str, event_type: str, notification_ids: list[str]) -> None:
         await self._insert_handled.insert(
@@ -89,9 +80,11 @@ class DeliveryStore:
             )
         )
 
-    async def latest_claim(self, delivery_id: str) -> Document | None:
-        latest = None
-        generation = 0
+    async def latest_claim(self, delivery_id: str, first: Document | None = None) -> Document | None:
+        """The claim of the delivery's latest try. `first` is its first claim when that is not stored here
+        (the first channel's first try is claimed by the notification itself)."""
+        latest = first
+        generation = 0 if first is None else 1
         while (found := await self.claims.find_one({"_id": f"{delivery_id}#{generation}"})) is not None:
             latest = found
             generation += 1

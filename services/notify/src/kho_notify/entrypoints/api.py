@@ -241,7 +241,7 @@ class NotificationView(BaseModel):
 
 async def _notification_view(deps: Notify, doc: dict[str, Any]) -> NotificationView:
     deliveries = []
-    for channel in doc["channels"]:
+    for position, channel in enumerate(doc["channels"]):
         did = delivery_id(doc["_id"], channel)
         outcome = await deps.store.outcome(did)
         if outcome is not None:
@@ -249,7 +249,8 @@ async def _notification_view(deps: Notify, doc: dict[str, Any]) -> NotificationV
             view["recorded_at"] = outcome.get("at")
             deliveries.append(DeliveryView(**view))
             continue
-        claimed = await deps.store.latest_claim(did) is not None
+        # the notification's insert delivered it in the app and claimed the first external channel's first try
+        claimed = position <= 1 or await deps.store.latest_claim(did) is not None
         deliveries.append(DeliveryView(delivery_id=did, channel=channel, status="sending" if claimed else "pending"))
     return NotificationView(
         notification_id=doc["_id"],
@@ -264,8 +265,8 @@ async def _notification_view(deps: Notify, doc: dict[str, Any]) -> NotificationV
 
 @status_router.get("/notifications/{notification_id}", response_model=NotificationView)
 async def get_notification(notification_id: str, principal: CurrentPrincipal, deps: Deps) -> NotificationView:
-    doc = await deps.store.notification(notification_id)
-    if doc is None or not may_read(principal, doc["recipient"]):
+    doc = await deps.inbox.notification(notification_id)
+    if doc is None or "channels" not in doc or not may_read(principal, doc["recipient"]):
         raise not_found("notification")
     return await _notification_view(deps, doc)
 
@@ -279,8 +280,8 @@ async def notifications_of_event(event_id: str, principal: CurrentPrincipal, dep
         raise not_found("event")
     views = []
     for nid in handled["notifications"]:
-        doc = await deps.store.notification(nid)
-        if doc is not None:
+        doc = await deps.inbox.notification(nid)
+        if doc is not None and "channels" in doc:
             views.append(await _notification_view(deps, doc))
     return views
 
