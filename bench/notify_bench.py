@@ -3,9 +3,9 @@
     uv run python bench/notify_bench.py [--rate 500] [--seconds 20] [--skip-restart]
 
 Phase 1 (steady): DossierAccepted events at --rate a second for --seconds, each for a citizen who prefers Zalo
-(one ZNS call and one in-app message per event). Prints the provider-side throughput, the latency from the
-moment the event is sent to the provider call (p50/p95/p99), duplicates and losses, and the CPU each program
-used.
+(one ZNS call and one in-app message per event), into --replicas notify instances. Prints the provider-side
+throughput, the latency from the moment the event is sent to the provider call (p50/p95/p99), duplicates and
+losses, and the CPU each program used.
 
 Phase 2 (restart): the same load for citizens who prefer SMS; the service is killed (SIGKILL) a third of the
 way in and started again. Prints losses, duplicates accepted by the gateway, and the in-doubt resends the
@@ -175,6 +175,12 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=500.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--recipients", type=int, default=2000)
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="notify instances sharing the load (one consumer each, 2 partitions each)",
+    )
     parser.add_argument("--skip-restart", action="store_true")
     parser.add_argument("--skip-steady", action="store_true")
     args = parser.parse_args()
@@ -195,6 +201,8 @@ def main() -> int:
         "KHO_PROVIDER_MAX_CONCURRENCY": os.environ.get("BENCH_PROVIDER_CONCURRENCY", "64"),
         "KHO_OIDC_JWKS_FILE": os.devnull,
     }
+    if args.replicas > 1:
+        env |= {"KHO_CONSUMER_COUNT": "1", "KHO_KAFKA_PARTITIONS": str(2 * args.replicas)}
     mongo: MongoClient[dict[str, Any]] = MongoClient("mongodb://127.0.0.1:27017/")
     zalo_people = citizens(args.recipients, 0)
     sms_people = citizens(args.recipients, args.recipients)
@@ -205,6 +213,7 @@ def main() -> int:
     print(f"logs in {logs}; rate {args.rate}/s for {args.seconds}s per phase; {args.recipients} recipients each")
     failed = False
     notify = start_notify(env, logs, 0)
+    others = [start_notify(env, logs, 100 + n) for n in range(1, args.replicas)]
     try:
         if not args.skip_steady:
             prepared = prepare(prefix, [c for c, _ in zalo_people], int(args.rate * args.seconds))
@@ -238,6 +247,8 @@ def main() -> int:
             notify = restarted["notify"]
     finally:
         notify.stop()
+        for other in others:
+            other.stop()
         providers.stop()
         remove_run_topics_now(prefix)
         # The database is left in place: dropping a FerretDB/SQLite database while other clients of the shared

@@ -25,8 +25,7 @@ from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any, Protocol
 
-import aiohttp
-
+from kho_notify.adapters.http import HttpClient, HttpError
 from kho_notify.adapters.limits import ProviderLimits
 from kho_notify.domain.recipients import Channel
 from kho_notify.settings import NotifySettings
@@ -87,34 +86,28 @@ SMS_ALREADY_ACCEPTED = "124"  # duplicate RequestId: the first request with this
 
 
 class HttpProvider:
-    """POSTs JSON to a provider over a pool of kept-alive connections (aiohttp: at hundreds of calls a second
-    the HTTP client's own CPU time is what limits the service)."""
+    """POSTs JSON to a provider's endpoint over kept-alive connections (http.py)."""
 
-    def __init__(self, name: str, settings: NotifySettings) -> None:
+    def __init__(self, name: str, url: str, settings: NotifySettings, headers: dict[str, str] | None = None) -> None:
         self.name = name
-        self._timeout = aiohttp.ClientTimeout(total=settings.provider_timeout_seconds)
-        self._connections = settings.provider_max_concurrency
-        self._session: aiohttp.ClientSession | None = None
+        self._client = HttpClient(
+            url,
+            max_connections=settings.provider_max_concurrency,
+            timeout=settings.provider_timeout_seconds,
+            headers=headers,
+        )
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:  # created on first use, inside the running loop
-            connector = aiohttp.TCPConnector(limit=self._connections, ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
-        return self._session
-
-    async def post(self, url: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
+    async def post(self, body: dict[str, Any]) -> Any:
         """The provider's JSON answer, or the SendResult of a failure."""
         try:
-            async with self._client().post(url, json=body, headers=headers) as response:
-                if response.status != 200:
-                    await response.read()
-                    reason = f"{self.name} answered HTTP {response.status}"
-                    if response.status == 429 or response.status >= 500:
-                        return SendResult.retry(reason)
-                    return SendResult.refused(reason)
-                raw = await response.read()
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            status, raw = await self._client.post_json(json.dumps(body).encode())
+        except (HttpError, TimeoutError) as exc:
             return SendResult.retry(f"{self.name} unreachable: {type(exc).__name__}")
+        if status != 200:
+            reason = f"{self.name} answered HTTP {status}"
+            if status == 429 or status >= 500:
+                return SendResult.retry(reason)
+            return SendResult.refused(reason)
         try:
             answer = json.loads(raw)
         except ValueError:
@@ -124,8 +117,7 @@ class HttpProvider:
         return answer
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        await self._client.close()
 
 
 class ZaloSender:
@@ -133,7 +125,7 @@ class ZaloSender:
 
     def __init__(self, settings: NotifySettings) -> None:
         self._settings = settings
-        self._http = HttpProvider("zalo", settings)
+        self._http = HttpProvider("zalo", settings.zalo_url, settings, {"access_token": settings.zalo_access_token})
         self.limits = ProviderLimits(settings.zalo_rate_per_second, settings.provider_max_concurrency)
 
     async def send(self, message: ZaloMessage, idempotency_key: str) -> SendResult:
@@ -143,9 +135,7 @@ class ZaloSender:
             "template_data": message.template_data,
             "tracking_id": idempotency_key,
         }
-        answer = await self._http.post(
-            self._settings.zalo_url, body, headers={"access_token": self._settings.zalo_access_token}
-        )
+        answer = await self._http.post(body)
         if isinstance(answer, SendResult):
             return answer
         try:
@@ -167,7 +157,7 @@ class SmsSender:
 
     def __init__(self, settings: NotifySettings) -> None:
         self._settings = settings
-        self._http = HttpProvider("sms", settings)
+        self._http = HttpProvider("sms", settings.sms_url, settings)
         self.limits = ProviderLimits(settings.sms_rate_per_second, settings.provider_max_concurrency)
 
     async def send(self, message: SmsMessage, idempotency_key: str) -> SendResult:
@@ -183,7 +173,7 @@ class SmsSender:
             "RequestId": idempotency_key,
             "Sandbox": "0",
         }
-        answer = await self._http.post(s.sms_url, body)
+        answer = await self._http.post(body)
         if isinstance(answer, SendResult):
             return answer
         code = str(answer.get("CodeResult", ""))
