@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 import httptools
 
+from kho_notify.adapters.limits import Slots
+
 MAX_RESPONSE_BYTES = 1 << 20  # a provider's answer is a small JSON document
 
 
@@ -130,7 +132,7 @@ class HttpClient:
     ) -> None:
         self.endpoint = Endpoint.parse(url)
         self._timeout = timeout
-        self._slots = asyncio.Semaphore(max_connections)
+        self._slots = Slots(max_connections)
         self._idle: list[_Connection] = []
         self._tls = (tls or ssl.create_default_context()) if self.endpoint.tls else None
         fixed = {"Host": self.endpoint.authority, "User-Agent": "kho-notify", **(headers or {})}
@@ -150,7 +152,7 @@ class HttpClient:
                 body,
             )
         )
-        async with self._slots:
+        async with self._slots.hold():
             connection = None
             try:
                 async with asyncio.timeout(self._timeout):
