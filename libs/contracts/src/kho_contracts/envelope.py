@@ -7,7 +7,6 @@ event data as JSON. See https://github.com/cloudevents/spec/blob/v1.0.2/cloudeve
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from kho_contracts.base import Event, event_class
+from kho_contracts.ids import random_uuid
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -61,7 +61,7 @@ def new_envelope(
     event_id: str | None = None,
     time: datetime | None = None,
 ) -> Envelope:
-    eid = event_id or str(uuid.uuid4())
+    eid = event_id or random_uuid()
     return Envelope(
         id=eid,
         source=source,

@@ -3,12 +3,13 @@ when it writes new events, so that one flow can be followed across services."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+
+from kho_contracts.ids import random_uuid
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ _current: ContextVar[Correlation | None] = ContextVar("kho_correlation", default
 
 def current_correlation() -> Correlation:
     found = _current.get()
-    return found if found is not None else Correlation(correlation_id=str(uuid.uuid4()))
+    return found if found is not None else Correlation(correlation_id=random_uuid())
 
 
 @contextmanager

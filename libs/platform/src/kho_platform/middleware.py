@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 
+from kho_contracts.ids import random_uuid
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,7 +30,7 @@ def correlation_id_of(scope: Scope) -> str:
             if _CORRELATION_RE.match(incoming):
                 return incoming
             break
-    return str(uuid.uuid4())
+    return random_uuid()
 
 
 class CorrelationAndMetrics:
