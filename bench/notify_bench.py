@@ -35,8 +35,8 @@ from kho_notify.domain.ids import delivery_id, notification_id
 from kho_notify.testing.providers import ProviderServer, all_zalo_templates
 from kho_platform.processes import ServiceProcess, free_port
 from leftovers import remove_run_topics_now
+from proc_cpu import reference_ms, snapshot
 from proc_cpu import report as cpu_report
-from proc_cpu import snapshot
 from pymongo import MongoClient
 
 KAFKA = "127.0.0.1:9092"
@@ -217,6 +217,7 @@ def main() -> int:
     try:
         if not args.skip_steady:
             prepared = prepare(prefix, [c for c, _ in zalo_people], int(args.rate * args.seconds))
+            speed_before = reference_ms()
             cpu_before = snapshot()
             sent = asyncio.run(produce(prepared, args.rate))
             expected = {delivery_id(notification_id(e, o), "zalo") for e, (_, o) in sent.items()}
@@ -225,6 +226,7 @@ def main() -> int:
             result = report("steady load, Zalo", sent, rows, "zalo")
             print("CPU used per program, and per event:")
             print(cpu_report(cpu_before, cpu_after, per=len(sent)))
+            print(f"machine speed: reference loop {speed_before:.0f} ms before the run, {reference_ms():.0f} ms after")
             p95 = percentile(result["latencies"], 95) if result["latencies"] else float("inf")
             failed |= bool(result["duplicates"] or result["missing"] or p95 > 0.5)
         if not args.skip_restart:

@@ -70,3 +70,19 @@ def children_seconds(parent: int) -> float:
         if int(fields[1]) == parent:
             total += (int(fields[11]) + int(fields[12])) / TICK
     return total
+
+
+def reference_ms(rounds: int = 5) -> float:
+    """Milliseconds a fixed pure-Python workload takes (the fastest of a few rounds). This machine's speed
+    changes from minute to minute (the same loop has taken from 180 to 320 ms): printed beside a result,
+    it tells a slow minute from a slow change."""
+    import time
+
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        table: dict[int, str] = {}
+        for n in range(100_000):
+            table[n % 1000] = str(n)
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
