@@ -302,15 +302,15 @@ class Dispatcher:
             "dead_lettered": dead_letter is not None,
             "at": now,
         }
-        if await self.outbox.record(outcome, records):
-            OUTCOMES.labels(channel.value, final).inc()
-            if result.ok:
-                return  # counted in the metrics; one log line per message would cost more than the message
-            log.warning(
-                "notification " + final,
-                notification_id=nid,
-                delivery_id=did,
-                channel=channel.value,
-                attempts=attempts,
-                reason=mask_text(result.reason or "") or None,
-            )
+        await self.outbox.record(outcome, records)
+        OUTCOMES.labels(channel.value, final).inc()
+        if result.ok:
+            return  # counted in the metrics; one log line per message would cost more than the message
+        log.warning(
+            "notification " + final,
+            notification_id=nid,
+            delivery_id=did,
+            channel=channel.value,
+            attempts=attempts,
+            reason=mask_text(result.reason or "") or None,
+        )

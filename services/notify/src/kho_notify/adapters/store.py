@@ -8,8 +8,9 @@ or a query on any other field scans the whole collection (secondary indexes are 
   first try on the first channel, which the notification itself claims) and `deliveries` (the final outcome
   of each delivery) only ever grow by inserts and are read by `_id`, every id being derived from the event
   id;
-* `delivery_outbox` holds outcomes with their NotificationDelivered/Failed events until they are published:
-  it stays small, so the relay may scan and delete in it (outbox.py);
+* `delivery_outbox` holds outcomes with their NotificationDelivered/Failed events until they are published,
+  several to an entry: it stays small, so the relay may scan and delete in it, and an outcome not yet
+  published is found there by a query on the entries' list of delivery ids (outbox.py);
 * `instances` holds a heartbeat per running replica (a handful of documents, updated in place).
 
 Every record but the heartbeats is stored packed (kho_platform.packing): FerretDB converts each field of a
@@ -21,6 +22,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import bson
 from kho_platform.grouped import GroupInsert
 from kho_platform.mongo import CollectionIndexes, Document
 from kho_platform.packing import Packing
@@ -33,6 +35,7 @@ DELIVERIES = "deliveries"
 DELIVERY_OUTBOX = "delivery_outbox"
 INSTANCES = "instances"
 HANDLED_EVENTS = "handled_events"
+OUTCOMES = "outcomes"  # in a delivery outbox entry: its outcomes, packed
 
 INDEXES = (
     CollectionIndexes(CLAIMS),
@@ -55,7 +58,6 @@ class DeliveryStore:
         self.handled = db[HANDLED_EVENTS]
         self._insert_claim = GroupInsert(self.claims, linger=0.002)
         self._insert_handled = GroupInsert(self.handled, linger=0.002)
-        self.insert_outcome = GroupInsert(self.outbox, linger=0.002)
 
     async def record_handled(self, event_id: str, event_type: str, notification_ids: list[str]) -> None:
         await self._insert_handled.insert(
@@ -92,10 +94,19 @@ class DeliveryStore:
 
     async def outcome(self, delivery_id: str) -> Document | None:
         """The recorded outcome of a delivery, published or not yet."""
-        found = await self.outbox.find_one({"_id": delivery_id}, projection={"events": 0})
-        if found is None:
-            found = await self.deliveries.find_one({"_id": delivery_id})
-        return self.outcomes.unpack_found(found)
+        entry = await self.outbox.find_one({"dids": delivery_id}, projection={"events": 0})  # a small collection
+        if entry is None:
+            entry = await self.outbox.find_one({"_id": delivery_id}, projection={"events": 0})  # (older entries)
+        if entry is not None:
+            return next((o for o in self.entry_outcomes(entry) if o["_id"] == delivery_id), None)
+        return self.outcomes.unpack_found(await self.deliveries.find_one({"_id": delivery_id}))
+
+    def entry_outcomes(self, entry: Document) -> list[Document]:
+        """The outcomes a delivery outbox entry holds (outbox.py). An entry written by an earlier version is one
+        packed outcome."""
+        if OUTCOMES in entry:
+            return list(bson.decode(entry[OUTCOMES], codec_options=self.db.codec_options)["o"])
+        return [self.outcomes.unpack({k: v for k, v in entry.items() if k != "events"})]
 
     # --- replicas' heartbeats -----------------------------------------------------------------------
     async def heartbeat(self, instance_id: str) -> None:
