@@ -10,7 +10,9 @@ encoded again) cost more CPU than the send itself.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -70,6 +72,12 @@ class RecordPublisher:
     async def publish(self, record: KafkaRecord) -> None:
         sent = await self._producer.send(record.topic, record.value, key=record.key, headers=list(record.headers))
         await sent
+
+    async def publish_many(self, records: Sequence[KafkaRecord]) -> None:
+        """Sends records in their order and waits until the broker acknowledged every one (no task per
+        record: the sends only queue them, the acknowledgements are awaited together)."""
+        sent = [await self._producer.send(r.topic, r.value, key=r.key, headers=list(r.headers)) for r in records]
+        await asyncio.gather(*sent)
 
 
 def record_for(event: Event, settings: PlatformSettings, *, event_id: str | None = None) -> KafkaRecord:

@@ -62,6 +62,10 @@ class Runtime:
         """Sends a record now, acknowledged by the broker (the outbox relays use this)."""
         await self.publisher.publish(record)
 
+    async def publish_many(self, records: Sequence[KafkaRecord]) -> None:
+        """Sends records in order, all acknowledged by the broker."""
+        await self.publisher.publish_many(records)
+
     def bucket(self, name: str) -> str:
         return self.buckets[name]
 

@@ -47,7 +47,7 @@ def make_deps(runtime: Runtime) -> Notify:
     store = DeliveryStore(runtime.db)
     inbox = Inbox(runtime.db)
     recipients = Recipients(runtime.db, tuple(settings.default_channels), settings.contact_cache_seconds)
-    outbox = DeliveryOutbox(store, runtime.publish)
+    outbox = DeliveryOutbox(store, runtime.publish_many)
     senders: dict[Channel, Sender] = {}
     configured = settings.configured_channels()
     if Channel.ZALO in configured:

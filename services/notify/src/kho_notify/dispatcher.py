@@ -126,10 +126,11 @@ class Dispatcher:
                     await self.beat()
         notices = notices_for(delivery.event)
         ids = [notification_id(delivery.envelope.id, n.recipient) for n in notices]
-        await asyncio.gather(
-            self.store.record_handled(delivery.envelope.id, delivery.envelope.type, ids),
-            *(self._notify(delivery, n, nid) for n, nid in zip(notices, ids, strict=True)),
-        )
+        await self.store.record_handled(delivery.envelope.id, delivery.envelope.type, ids)
+        if len(notices) == 1:  # most events: no tasks to run one notification
+            await self._notify(delivery, notices[0], ids[0])
+        else:
+            await asyncio.gather(*(self._notify(delivery, n, nid) for n, nid in zip(notices, ids, strict=True)))
 
     async def _notify(self, delivery: Delivery, notice: Notice, nid: str) -> None:
         profile = await self.recipients.profile(notice.recipient)
@@ -152,10 +153,11 @@ class Dispatcher:
             if stored is not None and "channels" in stored:  # (a message without them predates this record)
                 plan = [Channel(c) for c in stored["channels"] if c != Channel.INAPP.value]
                 first_claim = {"owner": stored["owner"], "generation": 0, "claimed_at": stored["created_at"]}
-        await asyncio.gather(
-            self._in_app(delivery, notice, nid, fresh),
-            self._external(delivery, notice, nid, profile, plan, fresh, first_claim),
-        )
+        in_app = asyncio.ensure_future(self._in_app(delivery, notice, nid, fresh))
+        try:
+            await self._external(delivery, notice, nid, profile, plan, fresh, first_claim)
+        finally:
+            await in_app
 
     async def _in_app(self, delivery: Delivery, notice: Notice, nid: str, fresh: bool) -> None:
         """The message is in the inbox (the notification's insert); what is left is its outcome and event."""

@@ -38,7 +38,7 @@ log = get_logger(__name__)
 
 RELAYED = Counter("kho_notify_outbox_relayed_total", "Delivery events published from the outbox")
 
-Publish = Callable[[KafkaRecord], Awaitable[None]]
+Publish = Callable[[list[KafkaRecord]], Awaitable[None]]  # in order, all acknowledged
 
 
 class DeliveryOutbox:
@@ -140,7 +140,7 @@ class DeliveryOutbox:
 
     async def _relay(self, docs: list[Document]) -> None:
         records = [record for doc in docs for record in unpacked_records(doc["events"])]
-        await asyncio.gather(*(self._publish(r) for r in records))
+        await self._publish(records)
         RELAYED.inc(len(records))
         archive = [self._store.outcomes.pack(o) for doc in docs for o in self._store.entry_outcomes(doc)]
         with contextlib.suppress(BulkWriteError):  # already archived by an earlier, interrupted relay
