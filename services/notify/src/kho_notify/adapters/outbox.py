@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import bson
@@ -35,6 +36,16 @@ from pymongo.errors import BulkWriteError
 from kho_notify.adapters.store import OUTCOMES, DeliveryStore
 
 log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Unrelayed:
+    """An outbox entry to relay: its id, its events and its outcomes as they are archived."""
+
+    entry_id: str
+    records: list[KafkaRecord]
+    archive: list[Document]
+
 
 RELAYED = Counter("kho_notify_outbox_relayed_total", "Delivery events published from the outbox")
 
@@ -60,7 +71,7 @@ class DeliveryOutbox:
         self._writer: asyncio.Task[None] | None = None
         self._sweep_seconds = sweep_seconds
         self._orphan_after = orphan_after
-        self._queue: list[Document] = []
+        self._queue: list[Unrelayed] = []
         self._wakeup = asyncio.Event()
         self._stopping = False
 
@@ -78,12 +89,15 @@ class DeliveryOutbox:
         while self._pending:
             group, self._pending = self._pending[: self._batch], self._pending[self._batch :]
             now = datetime.now(UTC)
+            archive = [self._store.outcomes.pack({**outcome, "recorded_at": now}) for outcome, _, _ in group]
+            records = [r for _, group_records, _ in group for r in group_records]
+            entry_id = random_uuid()
             entry = {
-                "_id": random_uuid(),
+                "_id": entry_id,
                 "recorded_at": now,
                 "dids": [outcome["_id"] for outcome, _, _ in group],
-                OUTCOMES: Binary(bson.encode({"o": [{**outcome, "recorded_at": now} for outcome, _, _ in group]})),
-                "events": packed_records([r for _, records, _ in group for r in records]),
+                OUTCOMES: Binary(bson.encode({"o": archive})),  # as they will be archived
+                "events": packed_records(records),
             }
             try:
                 await self._store.outbox.insert_one(entry)
@@ -95,7 +109,7 @@ class DeliveryOutbox:
             for _, _, done in group:
                 if not done.done():
                     done.set_result(None)
-            self._queue.append(entry)
+            self._queue.append(Unrelayed(entry_id, records, archive))  # relayed without reading it back
             self._wakeup.set()
 
     def stop(self) -> None:
@@ -134,15 +148,16 @@ class DeliveryOutbox:
         if orphans_only:
             query = {"recorded_at": {"$lt": datetime.now(UTC) - timedelta(seconds=self._orphan_after)}}
         while docs := await self._store.outbox.find(query).limit(self._batch).to_list():
-            await self._relay(docs)
+            await self._relay(
+                [Unrelayed(d["_id"], unpacked_records(d["events"]), self._store.entry_archive(d)) for d in docs]
+            )
             if len(docs) < self._batch:
                 return
 
-    async def _relay(self, docs: list[Document]) -> None:
-        records = [record for doc in docs for record in unpacked_records(doc["events"])]
+    async def _relay(self, entries: list[Unrelayed]) -> None:
+        records = [record for entry in entries for record in entry.records]
         await self._publish(records)
         RELAYED.inc(len(records))
-        archive = [self._store.outcomes.pack(o) for doc in docs for o in self._store.entry_outcomes(doc)]
         with contextlib.suppress(BulkWriteError):  # already archived by an earlier, interrupted relay
-            await self._store.deliveries.insert_many(archive, ordered=False)
-        await self._store.outbox.delete_many({"_id": {"$in": [doc["_id"] for doc in docs]}})
+            await self._store.deliveries.insert_many([doc for e in entries for doc in e.archive], ordered=False)
+        await self._store.outbox.delete_many({"_id": {"$in": [entry.entry_id for entry in entries]}})

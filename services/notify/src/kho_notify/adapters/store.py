@@ -101,12 +101,15 @@ class DeliveryStore:
             return next((o for o in self.entry_outcomes(entry) if o["_id"] == delivery_id), None)
         return self.outcomes.unpack_found(await self.deliveries.find_one({"_id": delivery_id}))
 
-    def entry_outcomes(self, entry: Document) -> list[Document]:
-        """The outcomes a delivery outbox entry holds (outbox.py). An entry written by an earlier version is one
-        packed outcome."""
+    def entry_archive(self, entry: Document) -> list[Document]:
+        """The outcomes a delivery outbox entry holds (outbox.py), in their stored form. An entry written by an
+        earlier version is one stored outcome with its events."""
         if OUTCOMES in entry:
             return list(bson.decode(entry[OUTCOMES], codec_options=self.db.codec_options)["o"])
-        return [self.outcomes.unpack({k: v for k, v in entry.items() if k != "events"})]
+        return [{k: v for k, v in entry.items() if k != "events"}]
+
+    def entry_outcomes(self, entry: Document) -> list[Document]:
+        return [self.outcomes.unpack(stored) for stored in self.entry_archive(entry)]
 
     # --- replicas' heartbeats -----------------------------------------------------------------------
     async def heartbeat(self, instance_id: str) -> None:

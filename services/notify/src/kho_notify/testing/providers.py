@@ -252,7 +252,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    uvicorn.run(make_app(ProviderState()), host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    uvicorn.run(
+        make_app(ProviderState()),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,  # nothing stands in front of it: no X-Forwarded-* to read on every call
+        lifespan="off",
+    )
 
 
 if __name__ == "__main__":
