@@ -181,6 +181,7 @@ def main() -> int:
         default=1,
         help="notify instances sharing the load (one consumer each, 2 partitions each)",
     )
+    parser.add_argument("--set", action="append", default=[], metavar="KHO_X=V", help="a setting of the notify service")
     parser.add_argument("--skip-restart", action="store_true")
     parser.add_argument("--skip-steady", action="store_true")
     args = parser.parse_args()
@@ -201,6 +202,7 @@ def main() -> int:
         "KHO_PROVIDER_MAX_CONCURRENCY": os.environ.get("BENCH_PROVIDER_CONCURRENCY", "64"),
         "KHO_OIDC_JWKS_FILE": os.devnull,
     }
+    env |= dict(setting.split("=", 1) for setting in args.set)
     if args.replicas > 1:
         env |= {"KHO_CONSUMER_COUNT": "1", "KHO_KAFKA_PARTITIONS": str(2 * args.replicas)}
     mongo: MongoClient[dict[str, Any]] = MongoClient("mongodb://127.0.0.1:27017/")

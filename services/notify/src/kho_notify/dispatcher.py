@@ -126,11 +126,14 @@ class Dispatcher:
                     await self.beat()
         notices = notices_for(delivery.event)
         ids = [notification_id(delivery.envelope.id, n.recipient) for n in notices]
-        await self.store.record_handled(delivery.envelope.id, delivery.envelope.type, ids)
-        if len(notices) == 1:  # most events: no tasks to run one notification
-            await self._notify(delivery, notices[0], ids[0])
-        else:
-            await asyncio.gather(*(self._notify(delivery, n, nid) for n, nid in zip(notices, ids, strict=True)))
+        handled = asyncio.ensure_future(self.store.record_handled(delivery.envelope.id, delivery.envelope.type, ids))
+        try:
+            if len(notices) == 1:  # most events: one notification, in this task
+                await self._notify(delivery, notices[0], ids[0])
+            else:
+                await asyncio.gather(*(self._notify(delivery, n, nid) for n, nid in zip(notices, ids, strict=True)))
+        finally:
+            await handled
 
     async def _notify(self, delivery: Delivery, notice: Notice, nid: str) -> None:
         profile = await self.recipients.profile(notice.recipient)
