@@ -10,6 +10,7 @@ the reason, and the consumer goes on with the next message.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -128,6 +129,11 @@ def bind_subscription(
         log.error("event dead-lettered", consumer=consumer, topic=record.topic, offset=record.offset, reason=reason)
         await publish(dead_letter_record(record, reason, consumer, dlq))
 
+    @functools.cache
+    def metrics_of(event_type: str) -> tuple[Any, Any]:
+        """The metric children of handled events of one type (looking them up per event cost a lock each)."""
+        return HANDLER_SECONDS.labels(consumer, event_type), HANDLED.labels(consumer, event_type, "ok")
+
     async def process(record: ConsumerRecord[Any, Any]) -> None:
         try:
             envelope, event = decode(record.headers or (), record.value or b"")
@@ -159,8 +165,9 @@ def bind_subscription(
                     log.warning("event handler failed, retrying", consumer=consumer, attempt=attempt, error=str(exc))
                     await sleep(settings.kafka_retry_backoff_seconds * 2 ** (attempt - 1))
                 else:
-                    HANDLER_SECONDS.labels(consumer, envelope.type).observe(time.perf_counter() - started)
-                    HANDLED.labels(consumer, envelope.type, "ok").inc()
+                    seconds, handled = metrics_of(envelope.type)
+                    seconds.observe(time.perf_counter() - started)
+                    handled.inc()
                     return
 
     async def on_message(message: KafkaMessage) -> None:

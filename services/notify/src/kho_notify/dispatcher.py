@@ -98,6 +98,7 @@ class Dispatcher:
         self._alive = asyncio.Event()
         self._first_beat = asyncio.Lock()
         self._dlq = f"{settings.kafka_topic_prefix}{dead_letter_topic(settings.service_name)}"
+        self._channels: dict[str, frozenset[Channel]] = {}
 
     # --- heartbeat -------------------------------------------------------------------------------
     async def beat(self) -> None:
@@ -114,10 +115,12 @@ class Dispatcher:
 
     # --- one event -----------------------------------------------------------------------------
     def channels_for(self, kind: str) -> frozenset[Channel]:
-        available = set(self.settings.configured_channels() & self.senders.keys())
-        if kind not in self.settings.zalo_templates:
-            available.discard(Channel.ZALO)
-        return frozenset(available)
+        if kind not in self._channels:
+            available = set(self.settings.configured_channels() & self.senders.keys())
+            if kind not in self.settings.zalo_templates:
+                available.discard(Channel.ZALO)
+            self._channels[kind] = frozenset(available)  # settings do not change while the service runs
+        return self._channels[kind]
 
     async def handle(self, delivery: Delivery) -> None:
         if not self._alive.is_set():

@@ -28,7 +28,7 @@ class Inbox:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._col = db[INBOX]
         self._packing = Packing(("recipient", "created_at", "read"), db.codec_options)  # the rest is read whole
-        self._insert = GroupInsert(self._col, linger=0.002)
+        self._insert = GroupInsert(self._col, linger=0.005)
 
     async def deliver(self, notification: Document, *, title: str, body: str) -> bool:
         """Puts the notification's message in its recipient's inbox once; False if it was already there.

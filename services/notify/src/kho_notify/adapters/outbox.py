@@ -59,7 +59,7 @@ class DeliveryOutbox:
         publish: Publish,
         *,
         batch: int = 500,
-        linger: float = 0.002,
+        linger: float = 0.005,
         sweep_seconds: float = 5.0,
         orphan_after: float = 10.0,
     ) -> None:

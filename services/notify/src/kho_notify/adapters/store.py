@@ -56,8 +56,8 @@ class DeliveryStore:
         self.outbox = db[DELIVERY_OUTBOX]
         self.instances = db[INSTANCES]
         self.handled = db[HANDLED_EVENTS]
-        self._insert_claim = GroupInsert(self.claims, linger=0.002)
-        self._insert_handled = GroupInsert(self.handled, linger=0.002)
+        self._insert_claim = GroupInsert(self.claims, linger=0.005)
+        self._insert_handled = GroupInsert(self.handled, linger=0.005)
 
     async def record_handled(self, event_id: str, event_type: str, notification_ids: list[str]) -> None:
         await self._insert_handled.insert(
