@@ -39,6 +39,9 @@ async def test_concurrent_reads_share_a_query_and_miss_what_is_absent(collection
     reads = GroupRead(collection, max_batch=2)
     found = await asyncio.gather(*(reads.get(f"k{n}") for n in (0, 1, 1, 4, 7)))
     assert [d and d["n"] for d in found] == [0, 1, 1, 4, None]
+    many, one = await asyncio.gather(reads.get_many(["k2", "k3", "k9"]), reads.get("k3"))
+    assert {k: d and d["n"] for k, d in many.items()} == {"k2": 2, "k3": 3, "k9": None}
+    assert one is not None and one["n"] == 3
 
 
 async def test_grouped_reads_return_only_the_projected_fields(collection: Any) -> None:

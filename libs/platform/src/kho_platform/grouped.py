@@ -7,6 +7,7 @@ reads by `_id`, `$in` included, use the primary key index (deploy/local/ferretdb
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -82,11 +83,20 @@ class GroupRead:
         self._task: asyncio.Task[None] | None = None
 
     async def get(self, document_id: Any) -> Document | None:
+        return await self._wait_for(document_id)
+
+    async def get_many(self, document_ids: Iterable[Any]) -> dict[Any, Document | None]:
+        """Several documents by id, in the same grouped reads (no task per document)."""
+        futures = {document_id: self._wait_for(document_id) for document_id in document_ids}
+        await asyncio.gather(*futures.values())
+        return {document_id: future.result() for document_id, future in futures.items()}
+
+    def _wait_for(self, document_id: Any) -> asyncio.Future[Document | None]:
         future: asyncio.Future[Document | None] = asyncio.get_running_loop().create_future()
         self._pending.setdefault(document_id, []).append(future)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._flush(), name=f"group-read:{self._col.name}")
-        return await future
+        return future
 
     async def _flush(self) -> None:
         await asyncio.sleep(self._linger)

@@ -270,8 +270,8 @@ class DisputedDocuments:
         ids = list(set(document_ids))
         if not ids:
             return set()
-        found = await asyncio.gather(*(self._reads.get(i) for i in ids))
-        return {d["_id"] for d in found if d is not None and d.get("is_open")}
+        found = await self._reads.get_many(ids)
+        return {d["_id"] for d in found.values() if d is not None and d.get("is_open")}
 
 
 def strip_internal(doc: dict[str, Any]) -> dict[str, Any]:
