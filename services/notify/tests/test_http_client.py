@@ -82,7 +82,7 @@ async def serve() -> AsyncIterator[Callable[..., asyncio.Future[Server]]]:
 
 
 def client(server: Server, *, timeout: float = 5.0, **options: object) -> HttpClient:
-    return HttpClient(f"http://127.0.0.1:{server.port}/message/template", max_connections=4, timeout=timeout, **options)  # type: ignore[arg-type]
+    return HttpClient(f"http://127.0.0.1:{server.port}/message/template", timeout=timeout, **options)  # type: ignore[arg-type]
 
 
 async def test_requests_carry_the_headers_and_reuse_one_kept_alive_connection(serve) -> None:  # type: ignore[no-untyped-def]
@@ -146,7 +146,7 @@ async def test_broken_oversized_and_silent_answers_fail_and_drop_the_connection(
     assert silent.connections == 2
 
     with pytest.raises(HttpError, match="cannot connect"):
-        await HttpClient("http://127.0.0.1:1/x", max_connections=1, timeout=2).post_json(b"{}")
+        await HttpClient("http://127.0.0.1:1/x", timeout=2).post_json(b"{}")
 
 
 async def test_https_verifies_the_server_certificate(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -156,13 +156,13 @@ async def test_https_verifies_the_server_certificate(serve, tmp_path: Path) -> N
     server = await serve(lambda n: ok(b'{"secure": true}'), server_tls)
     url = f"https://127.0.0.1:{server.port}/sms/send"
 
-    trusting = HttpClient(url, max_connections=2, timeout=5, tls=ssl.create_default_context(cafile=str(cert)))
+    trusting = HttpClient(url, timeout=5, tls=ssl.create_default_context(cafile=str(cert)))
     assert await trusting.post_json(b"{}") == (200, b'{"secure": true}')
     assert b"Host: 127.0.0.1:%d" % server.port in server.requests[0]
     await trusting.close()
 
     with pytest.raises(HttpError, match="cannot connect"):  # the system's CAs do not know this certificate
-        await HttpClient(url, max_connections=2, timeout=5).post_json(b"{}")
+        await HttpClient(url, timeout=5).post_json(b"{}")
 
 
 def test_the_service_event_loop_uvloop_works_too() -> None:

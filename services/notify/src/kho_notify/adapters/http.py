@@ -21,8 +21,6 @@ from urllib.parse import urlsplit
 
 import httptools
 
-from kho_notify.adapters.limits import Slots
-
 MAX_RESPONSE_BYTES = 1 << 20  # a provider's answer is a small JSON document
 
 
@@ -119,20 +117,19 @@ class _Connection(asyncio.Protocol):
 
 
 class HttpClient:
-    """POSTs to one endpoint with at most `max_connections` calls in flight."""
+    """POSTs to one endpoint. It keeps as many connections as calls were in flight at once: the caller bounds
+    that (ProviderLimits), so a call here does not wait for a slot a second time."""
 
     def __init__(
         self,
         url: str,
         *,
-        max_connections: int,
         timeout: float,
         headers: dict[str, str] | None = None,
         tls: ssl.SSLContext | None = None,
     ) -> None:
         self.endpoint = Endpoint.parse(url)
         self._timeout = timeout
-        self._slots = Slots(max_connections)
         self._idle: list[_Connection] = []
         self._tls = (tls or ssl.create_default_context()) if self.endpoint.tls else None
         fixed = {"Host": self.endpoint.authority, "User-Agent": "kho-notify", **(headers or {})}
@@ -152,21 +149,20 @@ class HttpClient:
                 body,
             )
         )
-        async with self._slots.hold():
-            connection = None
-            try:
-                async with asyncio.timeout(self._timeout):
-                    connection = await self._connection()
-                    status, answer = await connection.exchange(request)
-            except BaseException:
-                if connection is not None:
-                    connection.close()  # a half-done exchange leaves the connection unusable
-                raise
-            if connection.keep_alive and not connection.closed:
-                self._idle.append(connection)
-            else:
-                connection.close()
-            return status, answer
+        connection = None
+        try:
+            async with asyncio.timeout(self._timeout):
+                connection = await self._connection()
+                status, answer = await connection.exchange(request)
+        except BaseException:
+            if connection is not None:
+                connection.close()  # a half-done exchange leaves the connection unusable
+            raise
+        if connection.keep_alive and not connection.closed:
+            self._idle.append(connection)
+        else:
+            connection.close()
+        return status, answer
 
     async def _connection(self) -> _Connection:
         while self._idle:

@@ -33,7 +33,7 @@ from kho_platform.outbox import packed_records, unpacked_records
 from prometheus_client import Counter
 from pymongo.errors import BulkWriteError
 
-from kho_notify.adapters.store import OUTCOMES, DeliveryStore
+from kho_notify.adapters.store import ENTRY_OUTCOMES, DeliveryStore
 
 log = get_logger(__name__)
 
@@ -96,7 +96,7 @@ class DeliveryOutbox:
                 "_id": entry_id,
                 "recorded_at": now,
                 "dids": [outcome["_id"] for outcome, _, _ in group],
-                OUTCOMES: Binary(bson.encode({"o": archive})),  # as they will be archived
+                ENTRY_OUTCOMES: Binary(bson.encode({"o": archive})),  # as they will be archived
                 "events": packed_records(records),
             }
             try:

@@ -92,7 +92,6 @@ class HttpProvider:
         self.name = name
         self._client = HttpClient(
             url,
-            max_connections=settings.provider_max_concurrency,
             timeout=settings.provider_timeout_seconds,
             headers=headers,
         )

@@ -35,7 +35,7 @@ DELIVERIES = "deliveries"
 DELIVERY_OUTBOX = "delivery_outbox"
 INSTANCES = "instances"
 HANDLED_EVENTS = "handled_events"
-OUTCOMES = "outcomes"  # in a delivery outbox entry: its outcomes, packed
+ENTRY_OUTCOMES = "outcomes"  # in a delivery outbox entry: its outcomes, packed
 
 INDEXES = (
     CollectionIndexes(CLAIMS),
@@ -104,8 +104,8 @@ class DeliveryStore:
     def entry_archive(self, entry: Document) -> list[Document]:
         """The outcomes a delivery outbox entry holds (outbox.py), in their stored form. An entry written by an
         earlier version is one stored outcome with its events."""
-        if OUTCOMES in entry:
-            return list(bson.decode(entry[OUTCOMES], codec_options=self.db.codec_options)["o"])
+        if ENTRY_OUTCOMES in entry:
+            return list(bson.decode(entry[ENTRY_OUTCOMES], codec_options=self.db.codec_options)["o"])
         return [{k: v for k, v in entry.items() if k != "events"}]
 
     def entry_outcomes(self, entry: Document) -> list[Document]:
