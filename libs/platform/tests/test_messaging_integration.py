@@ -267,3 +267,23 @@ async def test_a_batch_trims_each_document_by_what_it_sent(settings, db) -> None
     assert await OutboxRelay(db, [col.name], publish_all).drain_once() == 1
     assert sent[-1].value == doomed
     assert (await col.find_one({"_id": "agg-b2"}))["outbox_pending"] is False
+
+
+async def test_a_relay_batch_larger_than_ferretdbs_connection_pool_is_trimmed_without_wedging_it(  # type: ignore[no-untyped-def]
+    settings, db
+) -> None:
+    """One update command of 150 statements took all of FerretDB 1.24's 100 PostgreSQL connections and hung
+    every client of the server; the relay's trims go a few statements per command."""
+    col = db[f"agg_{uuid.uuid4().hex[:6]}"]
+    ids = [f"agg-big-{i:03d}" for i in range(150)]
+    record = record_for(disputed("agg-big"), settings)
+    await col.insert_many([new_document_with_events({"_id": i}, [record]) for i in ids])
+    sent: list[Any] = []
+
+    async def publish(r: Any) -> None:
+        sent.append(r)
+
+    relay = OutboxRelay(db, [col.name], publish, batch=200)
+    assert await asyncio.wait_for(relay.drain_once(), 30) == 150
+    assert len(sent) == 150
+    assert await asyncio.wait_for(col.count_documents({"outbox_pending": True}), 10) == 0
