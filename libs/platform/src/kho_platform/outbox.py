@@ -237,8 +237,8 @@ class OutboxRelay:
 
     async def _publish_batch(self, collection: str, ids: list[Any]) -> int:
         """Claims the documents together (one update, one read), publishes each one's events in order (the
-        documents side by side) and trims them together (bulk writes of a few statements). Their writers in this process wait
-        on the documents' locks meanwhile, taken in a fixed order."""
+        documents side by side) and trims them together (bulk writes of a few statements each). Their writers
+        in this process wait on the documents' locks meanwhile, taken in a fixed order."""
         async with contextlib.AsyncExitStack() as locks:
             for doc_id in sorted(set(ids), key=repr):
                 await locks.enter_async_context(document_lock(collection, doc_id))
