@@ -57,6 +57,12 @@ class PlatformSettings(BaseSettings):
         "a crash or another instance); named documents are published at once",
     )
     outbox_lease_seconds: float = 30.0
+    gc_young_threshold: int = Field(
+        default=20_000,
+        ge=0,
+        description="container allocations between two young collections of the garbage collector "
+        "(kho_platform.collector); 0 keeps Python's default",
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_defaults_outside_development(self) -> Self:
