@@ -169,6 +169,9 @@ def report(title: str, sent: dict[str, Any], rows: list[dict[str, Any]], channel
             f"p50 {percentile(latencies, 50) * 1000:.0f} ms, p95 {percentile(latencies, 95) * 1000:.0f} ms, "
             f"p99 {percentile(latencies, 99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms"
         )
+    windows = Counter(int((r["at"] - first_sent) // 5) for r in ok_rows)
+    timeline = " ".join(str(windows[w]) for w in range(max(windows, default=-1) + 1))
+    print(f"calls per 5 s from the first event: {timeline}")
     print(f"duplicates accepted by the provider: {duplicates}")
     print(f"resends refused by the provider as repeated idempotency keys: {refused_repeats}")
     print(f"lost (never accepted): {missing}")

@@ -63,7 +63,11 @@ class NotifySettings(PlatformSettings):
     )
     consumer_max_in_flight: int = Field(default=300, ge=1, description="events handled concurrently by a consumer")
     consumer_count: int = Field(
-        default=3, ge=1, description="consumers of the group in this instance (useful up to the partition count)"
+        default=1,
+        ge=1,
+        description="consumers of the group in this instance (useful up to the partition count). One keeps up "
+        "with 500 events/s; an instance restarted after a crash caught up in about 12 s with one, and stalled "
+        "for about 100 s with three (bench/notify_bench.py): scale out with replicas",
     )
     instance_heartbeat_seconds: float = Field(default=1.0, gt=0)
     instance_dead_after_seconds: float = Field(default=5.0, gt=0)
