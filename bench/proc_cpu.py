@@ -57,6 +57,11 @@ def report(before: Snapshot, after: Snapshot, *, per: int = 0, top: int = 8) -> 
     return "\n".join(lines)
 
 
+def total_seconds(before: Snapshot, after: Snapshot) -> float:
+    """CPU seconds every process used between the snapshots."""
+    return sum(seconds - before.get(pid, ("", 0.0))[1] for pid, (_, seconds) in after.items())
+
+
 def children_seconds(parent: int) -> float:
     """CPU seconds used so far by the running children of `parent` (e.g. a pool's worker processes)."""
     total = 0.0

@@ -34,7 +34,7 @@ from kho_platform.settings import DEV_S3_ACCESS_KEY, DEV_S3_SECRET_KEY
 from kho_platform.testing import TestIdentityProvider
 from leftovers import remove_run_topics
 from minio import Minio
-from proc_cpu import report, snapshot
+from proc_cpu import report, snapshot, total_seconds
 
 AGENCY = "H21.01"
 PROCEDURE = "9.900010"
@@ -241,6 +241,12 @@ async def main(args: argparse.Namespace) -> None:
             print(f"  codes unique: {unique}  gap-free 1..{len(numbers)}: {gap_free}  ({first} .. {last})")
             print("  CPU used meanwhile, per program and per submit:")
             print(report(cpu_before, cpu_after, per=len(drafts)))
+            used = total_seconds(cpu_before, cpu_after)
+            cores = os.cpu_count() or 1
+            print(
+                f"  all programs: {used:.2f} s CPU, {used / wall:.1f} of {cores} cores busy over the wall time;"
+                f" with every core busy the submits could not end before {used / cores * 1000:.0f} ms"
+            )
     finally:
         service.stop()
         if vault is not None:
