@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import os
+import time
 from pathlib import Path
 
 Snapshot = dict[int, tuple[str, float]]
@@ -81,8 +82,6 @@ def reference_ms(rounds: int = 5) -> float:
     """Milliseconds a fixed pure-Python workload takes (the fastest of a few rounds). This machine's speed
     changes from minute to minute (the same loop has taken from 180 to 320 ms): printed beside a result,
     it tells a slow minute from a slow change."""
-    import time
-
     best = float("inf")
     for _ in range(rounds):
         started = time.perf_counter()

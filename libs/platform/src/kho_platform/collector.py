@@ -38,7 +38,7 @@ def _time_collections(phase: str, info: dict[str, Any]) -> None:
 
 def relax_collector(young_threshold: int) -> None:
     """Collects the young generation after `young_threshold` net container allocations (0 keeps Python's
-    default of 700); the older generations keep their default ratios."""
+    default of 700; the older generations keep their default ratios), and times every collection."""
     if young_threshold > 0:
         _, middle, old = gc.get_threshold()
         gc.set_threshold(young_threshold, middle, old)

@@ -11,13 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo import AsyncMongoClient, IndexModel
+from pymongo import AsyncMongoClient, IndexModel, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid
 
 from kho_platform.settings import PlatformSettings
 
 Document = dict[str, Any]
+
+# FerretDB 1.24 keeps a PostgreSQL connection for every statement of an `update` command until the whole
+# command ends, and needs one more for each statement's write: one command of 100 statements, or a few of
+# 20 at once, take its whole pool (100) and wedge the server for every client (docs/decisions/database.md).
+UPDATES_PER_COMMAND = 8
 
 
 def make_mongo_client(settings: PlatformSettings) -> AsyncMongoClient[Document]:
@@ -58,3 +64,10 @@ async def ensure_indexes(db: AsyncDatabase[Document], specs: Sequence[Collection
 
 async def ping(db: AsyncDatabase[Document]) -> None:
     await db.command("ping")
+
+
+async def bulk_update(collection: AsyncCollection[Document], operations: Sequence[UpdateOne]) -> None:
+    """Applies the updates in order, a few statements per command (UPDATES_PER_COMMAND): never one large
+    `bulk_write` of updates."""
+    for start in range(0, len(operations), UPDATES_PER_COMMAND):
+        await collection.bulk_write(operations[start : start + UPDATES_PER_COMMAND], ordered=True)

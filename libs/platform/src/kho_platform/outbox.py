@@ -27,7 +27,7 @@ from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kho_platform.logging import get_logger
-from kho_platform.mongo import CollectionIndexes, Document
+from kho_platform.mongo import CollectionIndexes, Document, bulk_update
 
 log = get_logger(__name__)
 
@@ -37,12 +37,6 @@ PUBLISHED = Counter("kho_outbox_published_total", "Events published from the out
 OUTBOX_FIELDS = ("outbox", "outbox_pending", "outbox_lease_until", "outbox_lease_owner")
 
 OUTBOX_INDEXES = (IndexModel([("outbox_pending", ASCENDING)], name="outbox_pending"),)
-
-# FerretDB 1.24 keeps a PostgreSQL connection for every statement of an `update` command until the whole
-# command ends, and needs one more for each statement's write: one command of 100 statements, or a few of
-# 20 at once, take its whole pool (100) and wedge the server for every client. Updates are sent a few
-# statements per command.
-UPDATES_PER_COMMAND = 8
 
 Publish = Callable[[KafkaRecord], Awaitable[None]]
 RecordFactory = Callable[[Event], KafkaRecord]
@@ -237,7 +231,7 @@ class OutboxRelay:
 
     async def _publish_batch(self, collection: str, ids: list[Any]) -> int:
         """Claims the documents together (one update, one read), publishes each one's events in order (the
-        documents side by side) and trims them together (bulk writes of a few statements each). Their writers
+        documents side by side) and trims them together (`bulk_update`). Their writers
         in this process wait on the documents' locks meanwhile, taken in a fixed order."""
         async with contextlib.AsyncExitStack() as locks:
             for doc_id in sorted(set(ids), key=repr):
@@ -249,8 +243,7 @@ class OutboxRelay:
             trims: list[UpdateOne] = []
             for doc, (sent, _) in zip(docs, outcomes, strict=True):
                 trims.extend(self._trim(doc, sent))
-            for start in range(0, len(trims), UPDATES_PER_COMMAND):
-                await self._db[collection].bulk_write(trims[start : start + UPDATES_PER_COMMAND], ordered=True)
+            await bulk_update(self._db[collection], trims)
         failure = next((error for _, error in outcomes if error is not None), None)
         if failure is not None:
             raise failure
