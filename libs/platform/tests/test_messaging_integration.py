@@ -287,3 +287,98 @@ async def test_a_relay_batch_larger_than_ferretdbs_connection_pool_is_trimmed_wi
     assert await asyncio.wait_for(relay.drain_once(), 30) == 150
     assert len(sent) == 150
     assert await asyncio.wait_for(col.count_documents({"outbox_pending": True}), 10) == 0
+
+
+async def test_inserted_documents_are_published_from_memory_and_emptied_together(settings, db) -> None:  # type: ignore[no-untyped-def]
+    """A document inserted leased to the relay needs no claim: its events go out from memory, in order, and
+    one update per outbox length empties the whole batch (150 documents: no update command of many
+    statements, which wedged FerretDB 1.24)."""
+    col = db[f"agg_{uuid.uuid4().hex[:6]}"]
+    sent: list[Any] = []
+
+    async def publish(r: Any) -> None:
+        sent.append(r)
+
+    relay = OutboxRelay(db, [col.name], publish, batch=200)
+    events = {f"agg-f{i:03d}": [record_for(disputed(f"agg-f{i:03d}"), settings) for _ in range(1 + i % 2)]
+              for i in range(150)}  # fmt: skip
+    await col.insert_many([relay.leased({"_id": i}, records) for i, records in events.items()])
+    assert await OutboxRelay(db, [col.name], publish).drain_once() == 0  # leased: no other relay takes them
+    for i, records in events.items():
+        relay.inserted(col.name, i, records)
+    assert await asyncio.wait_for(relay.drain_fresh(), 30) == 225
+    assert [r.value for r in sent] == [r.value for records in events.values() for r in records]
+    stored = [d async for d in col.find({})]
+    assert len(stored) == 150
+    assert all(d["outbox"] == [] and d["outbox_pending"] is False and d["outbox_lease_owner"] is None for d in stored)
+    assert await relay.drain_fresh() == 0 and await relay.drain_once() == 0
+
+
+async def test_events_added_to_an_inserted_document_before_its_relay_turn_follow_in_order(settings, db) -> None:  # type: ignore[no-untyped-def]
+    col = db[f"agg_{uuid.uuid4().hex[:6]}"]
+    sent: list[Any] = []
+
+    async def publish(r: Any) -> None:
+        sent.append(r)
+
+    relay = OutboxRelay(db, [col.name], publish, poll_seconds=3600)
+    first, second = record_for(disputed("agg-g"), settings), record_for(disputed("agg-g"), settings)
+    await col.insert_one(relay.leased({"_id": "agg-g", "version": 1}, [first]))
+    relay.inserted(col.name, "agg-g", [first])
+    await col.update_one({"_id": "agg-g"}, with_events({"$set": {"version": 2}}, [second]))
+    relay.wake(col.name, "agg-g")
+    assert await relay.drain_fresh() == 1
+    stored = await col.find_one({"_id": "agg-g"})
+    assert [e["value"] for e in stored["outbox"]] == [second.value.decode()]  # only the published one pulled
+    assert stored["outbox_pending"] is True and stored["outbox_lease_owner"] is None
+    assert await relay.drain_hinted() == 1
+    assert [r.value for r in sent] == [first.value, second.value]
+    stored = await col.find_one({"_id": "agg-g"})
+    assert stored["outbox"] == [] and stored["outbox_pending"] is False and stored["version"] == 2
+
+
+async def test_a_failed_publish_of_inserted_events_leaves_the_rest_to_the_usual_relay(settings, db) -> None:  # type: ignore[no-untyped-def]
+    col = db[f"agg_{uuid.uuid4().hex[:6]}"]
+    records = [record_for(disputed("agg-x"), settings) for _ in range(2)]
+    sent: list[Any] = []
+
+    async def publish_first_only(r: Any) -> None:
+        if r.value == records[1].value:
+            raise ConnectionError("broker went away")
+        sent.append(r)
+
+    relay = OutboxRelay(db, [col.name], publish_first_only, poll_seconds=3600)
+    await col.insert_one(relay.leased({"_id": "agg-x"}, records))
+    relay.inserted(col.name, "agg-x", records)
+    with pytest.raises(ConnectionError):
+        await relay.drain_fresh()
+    stored = await col.find_one({"_id": "agg-x"})
+    assert [e["value"] for e in stored["outbox"]] == [records[1].value.decode()]
+    assert stored["outbox_pending"] is True and stored["outbox_lease_owner"] is None
+
+    async def publish(r: Any) -> None:
+        sent.append(r)
+
+    assert await OutboxRelay(db, [col.name], publish).drain_once() == 1
+    assert [r.value for r in sent] == [r.value for r in records]
+
+
+async def test_events_of_an_inserted_document_whose_relay_stopped_go_out_after_the_lease(settings, db) -> None:  # type: ignore[no-untyped-def]
+    col = db[f"agg_{uuid.uuid4().hex[:6]}"]
+    record = record_for(disputed("agg-s"), settings)
+
+    async def never(r: Any) -> None:
+        raise AssertionError("this relay stopped before its turn")
+
+    stopped = OutboxRelay(db, [col.name], never, lease_seconds=1.0)
+    await col.insert_one(stopped.leased({"_id": "agg-s"}, [record]))  # and the process ends before `inserted`
+    sent: list[Any] = []
+
+    async def publish(r: Any) -> None:
+        sent.append(r)
+
+    other = OutboxRelay(db, [col.name], publish)
+    assert await other.drain_once() == 0  # still leased
+    await asyncio.sleep(1.2)
+    assert await other.drain_once() == 1
+    assert sent[0].value == record.value

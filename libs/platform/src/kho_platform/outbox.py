@@ -5,6 +5,11 @@ one versioned update writes the new state and appends the events to `outbox` (an
 The relay claims documents with a lease (so that several replicas never publish the same document at the
 same time), a batch at a time, publishes each document's events in order and removes them. A crash between
 publishing and pulling publishes again: delivery is at least once, and every consumer is idempotent.
+
+A document inserted with its first events can skip the claim: it is inserted already leased to this
+process's relay (`OutboxRelay.leased`) and its events are handed over in memory (`OutboxRelay.inserted`).
+The relay publishes them and empties the outbox with one update for a whole batch. On FerretDB 1.24 an
+update costs about ten times an insert, per document, and the claim was an update and a read.
 """
 
 from __future__ import annotations
@@ -141,6 +146,7 @@ class OutboxRelay:
         poll_seconds: float = 5.0,
         lease_seconds: float = 30.0,
         batch: int = 200,
+        fresh_limit: int = 10_000,
     ) -> None:
         self._db = db
         self._collections = list(collections)
@@ -152,6 +158,8 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._hints: set[tuple[str, Any]] = set()
+        self._fresh: dict[tuple[str, Any], list[KafkaRecord]] = {}
+        self._fresh_limit = fresh_limit
         self._scan_due = True
 
     def wake(self, collection: str | None = None, document_id: Any = None) -> None:
@@ -162,6 +170,38 @@ class OutboxRelay:
         else:
             self._scan_due = True
         self._wakeup.set()
+
+    def leased(self, document: Document, records: Sequence[KafkaRecord]) -> Document:
+        """A document to insert with its first events, leased to this relay: once the insert succeeded,
+        `inserted` hands the events over. Should this process stop before publishing them, the lease
+        expires and a scan (here or in another instance) publishes them from the document."""
+        return {
+            **new_document_with_events(document, records),
+            "outbox_lease_until": datetime.now(UTC) + self._lease,
+            "outbox_lease_owner": self._owner,
+        }
+
+    def inserted(self, collection: str, document_id: Any, records: Sequence[KafkaRecord]) -> None:
+        """The events of a document just inserted from `leased`: published at once, from memory."""
+        if not records:
+            return
+        if len(self._fresh) >= self._fresh_limit:  # Kafka is slow or down: the lease expires, a scan takes them
+            self._scan_due = True
+            return
+        self._fresh[(collection, document_id)] = list(records)
+        self._wakeup.set()
+
+    async def drain_fresh(self) -> int:
+        """Publishes the events handed over by `inserted`, a batch at a time."""
+        total = 0
+        while self._fresh:
+            keys = list(self._fresh)[: self._batch]
+            named: dict[str, list[tuple[Any, list[KafkaRecord]]]] = {}
+            for key in keys:
+                named.setdefault(key[0], []).append((key[1], self._fresh.pop(key)))
+            for name, documents in named.items():
+                total += await self._publish_fresh(name, documents)
+        return total
 
     async def drain_hinted(self) -> int:
         """Publishes the documents named by `wake(collection, document_id)`, a batch at a time."""
@@ -183,7 +223,8 @@ class OutboxRelay:
         next_scan = loop.time()
         while not self._stopping:
             try:
-                published = await self.drain_hinted()
+                published = await self.drain_fresh()
+                published += await self.drain_hinted()
                 if self._scan_due or loop.time() >= next_scan:
                     self._scan_due = False
                     next_scan = loop.time() + self._poll
@@ -196,7 +237,7 @@ class OutboxRelay:
             if published:
                 continue
             self._wakeup.clear()
-            if self._hints or self._scan_due:
+            if self._fresh or self._hints or self._scan_due:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=max(0.0, next_scan - loop.time()))
@@ -249,6 +290,59 @@ class OutboxRelay:
             raise failure
         return sum(len(sent) for sent, _ in outcomes)
 
+    async def _publish_fresh(self, collection: str, documents: list[tuple[Any, list[KafkaRecord]]]) -> int:
+        """Publishes the events of documents inserted leased to this relay, then empties their outboxes with
+        one update per outbox length. That update only matches a document still leased here whose outbox
+        holds just these events; another writer may have added some meanwhile, and such a document gets the
+        usual trim (the published entries pulled, the rest left pending and named for the next turn)."""
+        async with contextlib.AsyncExitStack() as locks:
+            for doc_id in sorted({doc_id for doc_id, _ in documents}, key=repr):
+                await locks.enter_async_context(document_lock(collection, doc_id))
+            outcomes = await asyncio.gather(*(self._publish_records(collection, records) for _, records in documents))
+            col = self._db[collection]
+            mine = {"outbox_lease_owner": self._owner}
+            emptied = {**self._release(), "outbox": [], "outbox_pending": False}
+            by_length: dict[int, list[Any]] = {}
+            for (doc_id, records), (sent, _) in zip(documents, outcomes, strict=True):
+                if sent == len(records):
+                    by_length.setdefault(len(records), []).append(doc_id)
+            left: list[Any] = [
+                doc_id for (doc_id, records), (sent, _) in zip(documents, outcomes, strict=True) if sent < len(records)
+            ]
+            for length, ids in by_length.items():
+                result = await col.update_many(
+                    {"_id": {"$in": ids}, **mine, "outbox": {"$size": length}}, {"$set": emptied}
+                )
+                if result.matched_count < len(ids):
+                    left.extend(ids)  # the ones already emptied no longer match `mine` below
+            if left:
+                sent_entries = {
+                    doc_id: [outbox_entry(r) for r in records[:sent]]
+                    for (doc_id, records), (sent, _) in zip(documents, outcomes, strict=True)
+                }
+                trims: list[UpdateOne] = []
+                async for doc in col.find({"_id": {"$in": left}, **mine}, projection={"outbox": 1}):
+                    trims.extend(self._trim(doc, sent_entries[doc["_id"]]))
+                    self._hints.add((collection, doc["_id"]))
+                await bulk_update(col, trims)
+        failure = next((error for _, error in outcomes if error is not None), None)
+        if failure is not None:
+            raise failure
+        return sum(sent for sent, _ in outcomes)
+
+    async def _publish_records(self, collection: str, records: list[KafkaRecord]) -> tuple[int, Exception | None]:
+        """How many of the records went out, in order, and the error that stopped the rest (if one did)."""
+        for sent, record in enumerate(records):
+            try:
+                await self._publish(record)
+            except Exception as exc:
+                return sent, exc
+            PUBLISHED.labels(collection, _event_type(record)).inc()
+        return len(records), None
+
+    def _release(self) -> Document:
+        return {"outbox_lease_until": None, "outbox_lease_owner": None}
+
     async def _claim(self, collection: str, ids: list[Any]) -> list[Document]:
         now = datetime.now(UTC)
         until = now + self._lease
@@ -258,19 +352,13 @@ class OutboxRelay:
 
     async def _publish_events(self, collection: str, doc: Document) -> tuple[list[Document], Exception | None]:
         """The entries sent, in order, and the error that stopped the rest (if one did)."""
-        sent: list[Document] = []
-        for entry in doc.get("outbox") or []:
-            try:
-                await self._publish(entry_record(entry))
-            except Exception as exc:
-                return sent, exc
-            sent.append(entry)
-            PUBLISHED.labels(collection, entry.get("type") or "").inc()
-        return sent, None
+        entries = doc.get("outbox") or []
+        sent, error = await self._publish_records(collection, [entry_record(entry) for entry in entries])
+        return entries[:sent], error
 
     def _trim(self, doc: Document, sent: list[Document]) -> list[UpdateOne]:
         """Releases the lease and removes what was sent."""
-        release: dict[str, Any] = {"outbox_lease_until": None, "outbox_lease_owner": None}
+        release = self._release()
         mine = {"_id": doc["_id"], "outbox_lease_owner": self._owner}
         if sent and len(sent) == len(doc.get("outbox") or []):
             # Everything claimed went out, and writers of this document wait for its document_lock, held
@@ -284,6 +372,10 @@ class OutboxRelay:
             UpdateOne(mine, update),
             UpdateOne({"_id": doc["_id"], "outbox": {"$size": 0}}, {"$set": {"outbox_pending": False}}),
         ]
+
+
+def _event_type(record: KafkaRecord) -> str:
+    return next((value.decode() for name, value in record.headers if name == "ce_type"), "")
 
 
 def pending_events(doc: Document) -> list[tuple[str, dict[str, Any]]]:

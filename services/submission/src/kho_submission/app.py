@@ -50,7 +50,7 @@ def build_context(runtime: Runtime, vault: VaultPort | None = None, signature: S
     return Context(
         settings=settings,
         catalogue=CatalogueRepository(runtime.db),
-        dossiers=DossierRepository(runtime.db),
+        dossiers=DossierRepository(runtime.db, runtime.relay),
         certifications=CertificationRepository(runtime.db),
         disputed=DisputedDocuments(runtime.db),
         numbers=GaplessNumbers(runtime.db[NUMBERS]),

@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from kho_contracts import KafkaRecord
 from kho_platform.mongo import Document
+from kho_platform.outbox import OutboxRelay
 from kho_platform.packing import PACKED
 from kho_submission.adapters.repository import DOSSIER_PLAIN_FIELDS, DOSSIERS, DRAFTS, DossierRepository
 from pymongo import AsyncMongoClient
@@ -24,6 +26,10 @@ async def db(run_id: str) -> AsyncIterator[AsyncDatabase[Document]]:
     yield database
     await client.drop_database(database.name)
     await client.close()
+
+
+async def publish_nothing(record: KafkaRecord) -> None:
+    raise AssertionError("these dossiers carry no events")
 
 
 def draft(dossier_id: str) -> Document:
@@ -46,7 +52,7 @@ def draft(dossier_id: str) -> Document:
 
 
 async def test_drafts_and_dossiers_are_stored_packed_and_read_back_whole(db: AsyncDatabase[Document]) -> None:
-    repo = DossierRepository(db)
+    repo = DossierRepository(db, OutboxRelay(db, [DOSSIERS], publish_nothing))
     await repo.insert_draft(draft("d-1"))
     raw = await db[DRAFTS].find_one({"_id": "d-1"})
     assert raw is not None and set(raw) <= {"_id", PACKED, *DOSSIER_PLAIN_FIELDS} and "components" not in raw
@@ -60,7 +66,7 @@ async def test_drafts_and_dossiers_are_stored_packed_and_read_back_whole(db: Asy
 
 
 async def test_updates_of_packed_fields_apply_and_keep_the_rest(db: AsyncDatabase[Document]) -> None:
-    repo = DossierRepository(db)
+    repo = DossierRepository(db, OutboxRelay(db, [DOSSIERS], publish_nothing))
     await repo.insert_submitted({**draft("d-2"), "status": "received"}, [])
     update = {"$set": {"status": "accepted"}, "$push": {"history": {"action": "accept"}}}
     assert await repo.update("d-2", {"status": "received"}, update) is True

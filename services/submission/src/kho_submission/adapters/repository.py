@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from kho_contracts import KafkaRecord
 from kho_platform.grouped import GroupInsert, GroupRead
 from kho_platform.mongo import CollectionIndexes, Document
-from kho_platform.outbox import OUTBOX_FIELDS, document_lock, new_document_with_events, with_events
+from kho_platform.outbox import OUTBOX_FIELDS, OutboxRelay, document_lock, new_document_with_events, with_events
 from kho_platform.packing import Packing, apply_update
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
@@ -141,11 +141,12 @@ DOSSIER_PLAIN_FIELDS = (
 
 class DossierRepository:
     """Drafts live in `drafts`; a submitted dossier is inserted into `dossiers` (an outbox collection) with
-    its DossierSubmitted event, under the draft's id. Reads by id look at the dossier first. Both are stored
-    packed; callers see whole documents."""
+    its DossierSubmitted event, under the draft's id, and the relay publishes that event from memory. Reads by
+    id look at the dossier first. Both are stored packed; callers see whole documents."""
 
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], relay: OutboxRelay) -> None:
         self._col = db[DOSSIERS]
+        self._relay = relay
         self._drafts = db[DRAFTS]
         self._packing = Packing(DOSSIER_PLAIN_FIELDS, self._col.codec_options)
         self._submissions = GroupInsert(self._col)
@@ -174,9 +175,12 @@ class DossierRepository:
         docs = await self._col.find({"_id": {"$in": dossier_ids}}, projection={"_id": 1}).to_list()
         return {d["_id"] for d in docs}
 
-    async def insert_submitted(self, doc: Document, records: Iterable[KafkaRecord]) -> bool:
-        """False when the dossier was already submitted (the same id)."""
-        return await self._submissions.insert(new_document_with_events(self._packing.pack(doc), records))
+    async def insert_submitted(self, doc: Document, records: Sequence[KafkaRecord]) -> bool:
+        """False when the dossier was already submitted (the same id). The events go out at once."""
+        inserted = await self._submissions.insert(self._relay.leased(self._packing.pack(doc), records))
+        if inserted:
+            self._relay.inserted(DOSSIERS, doc["_id"], records)
+        return inserted
 
     async def update(
         self, dossier_id: str, expected: Document, update: Document, records: Iterable[KafkaRecord] = ()

@@ -11,7 +11,6 @@ from typing import Any
 from kho_contracts.common import DocumentType, OwnerKind, identity_kind
 from kho_contracts.events import DossierSubmitted
 
-from kho_submission.adapters.repository import DOSSIERS
 from kho_submission.adapters.vault_client import ComponentQuery, Upload
 from kho_submission.domain import components as comp
 from kho_submission.domain.catalogue import Agency, ComponentSpec, Procedure
@@ -452,7 +451,6 @@ async def finish_submit(ctx: Context, dossier: dict[str, Any], slot: dict[str, A
         current = await ctx.dossiers.get(dossier["_id"])
         assert current is not None
         return current
-    ctx.wake(DOSSIERS, dossier["_id"])
     return submitted
 
 
