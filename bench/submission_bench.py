@@ -9,7 +9,7 @@ KHO_BENCH_VAULT_URL when given (e.g. a vault loaded by its own bench with 1,000,
 KHO_BENCH_OWNER an owner that has documents there); otherwise a minimal stand-in answering one candidate
 per component is started, so only the submission side is measured (said so in the output).
 
-    uv run python bench/submission_bench.py [--drafts 200] [--assemble 200]
+    uv run python bench/submission_bench.py [--drafts 200] [--assemble 200] [--set KHO_X=V ...]
     uv run python bench/submission_bench.py --vault-db kho_vault_bench_packed_200000_5_1024   # the real vault
 """
 
@@ -35,6 +35,7 @@ from kho_platform.testing import TestIdentityProvider
 from leftovers import remove_run_topics
 from minio import Minio
 from proc_cpu import report, snapshot, total_seconds
+from pymongo import AsyncMongoClient
 
 AGENCY = "H21.01"
 PROCEDURE = "9.900010"
@@ -104,6 +105,17 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
 
+async def published_after(database: str, *, started: float) -> float:
+    """Seconds from `started` until no dossier of the run has an event waiting in its outbox."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient("mongodb://127.0.0.1:27017/")
+    try:
+        while await client[database]["dossiers"].count_documents({"outbox_pending": True}, limit=1):
+            await asyncio.sleep(0.005)
+        return time.perf_counter() - started
+    finally:
+        await client.close()
+
+
 def owner_number() -> str:
     return f"0529{uuid.uuid4().int % 10**8:08d}"
 
@@ -145,6 +157,7 @@ async def main(args: argparse.Namespace) -> None:
         "KHO_MONGO_DATABASE": database,
         "KHO_VAULT_URL": vault_url,
         "KHO_LOG_LEVEL": "WARNING",
+        **dict(setting.split("=", 1) for setting in args.set),
     }
     log = Path(tempfile.gettempdir()) / f"submission-bench-{run}.log"
     service = ServiceProcess("submission", free_port(), env, log).start()
@@ -247,6 +260,11 @@ async def main(args: argparse.Namespace) -> None:
                 f"  all programs: {used:.2f} s CPU, {used / wall:.1f} of {cores} cores busy over the wall time;"
                 f" with every core busy the submits could not end before {used / cores * 1000:.0f} ms"
             )
+            # the events go out after the answers: the work of the burst ends when every outbox is empty
+            pending = await published_after(database, started=time.perf_counter() - wall)
+            cpu_published = snapshot()
+            print(f"  every DossierSubmitted published and its outbox emptied {pending * 1000:.0f} ms after the start;")
+            print(f"  all programs until then: {total_seconds(cpu_before, cpu_published):.2f} s CPU")
     finally:
         service.stop()
         if vault is not None:
@@ -270,4 +288,5 @@ if __name__ == "__main__":
     parser.add_argument("--vault-db", default="", help="run the vault service over this loaded benchmark database")
     parser.add_argument("--vault-shards", type=int, default=1024)
     parser.add_argument("--vault-owners", type=int, default=200_000)
+    parser.add_argument("--set", action="append", default=[], metavar="KHO_X=V", help="a setting of the service")
     asyncio.run(main(parser.parse_args()))
