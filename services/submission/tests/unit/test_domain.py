@@ -109,7 +109,7 @@ def test_flags_follow_the_source(source: str, document_type: str | None, expecte
     }
     f = comp.flags(component)
     assert (f["digitized"], f["reused"], f["from_personal_vault"], f["digitization_state"]) == expected
-    assert comp.submitted_component(component).digitization_state == expected[3]
+    assert comp.submitted_component(component, f).digitization_state == expected[3]
 
 
 def test_missed_reuse_is_an_upload_although_a_candidate_existed() -> None:

@@ -161,8 +161,8 @@ def missed_reuse(component: dict[str, Any]) -> bool:
     )
 
 
-def submitted_component(component: dict[str, Any]) -> SubmittedComponent:
-    f = flags(component)
+def submitted_component(component: dict[str, Any], f: dict[str, Any]) -> SubmittedComponent:
+    """The component as DossierSubmitted carries it, with its `flags` (as stored with the dossier)."""
     return SubmittedComponent(
         component_code=component["code"],
         name=component["name"],

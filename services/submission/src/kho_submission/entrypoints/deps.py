@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
-from kho_platform.auth import CurrentPrincipal
+from kho_platform.auth import current_principal
 from kho_platform.errors import problem
 
 from kho_submission.domain.errors import DomainError
@@ -21,7 +21,9 @@ async def context(request: Request) -> Context:
     return ctx
 
 
-async def caller(request: Request, principal: CurrentPrincipal) -> Caller:
+async def caller(request: Request) -> Caller:
+    # verifies the token itself rather than through a nested dependency: every request resolves this one
+    principal = await current_principal(request)
     token = request.headers.get("authorization", "").partition(" ")[2].strip()
     return Caller(principal=principal, token=token)
 

@@ -431,7 +431,7 @@ async def finish_submit(ctx: Context, dossier: dict[str, Any], slot: dict[str, A
         procedure_name=dossier["procedure_name"],
         owner_kind=OwnerKind(dossier["owner_kind"]),
         submitted_at=now,
-        components=[comp.submitted_component(c) for c in parts],
+        components=[comp.submitted_component(c, c["flags"]) for c in parts],
         result_delivery=dossier["result_delivery"],
     )
     due = _add_working_days(ctx.settings.local_today(now), dossier.get("processing_days") or 0)
