@@ -175,6 +175,8 @@ class OutboxRelay:
         """A document to insert with its first events, leased to this relay: once the insert succeeded,
         `inserted` hands the events over. Should this process stop before publishing them, the lease
         expires and a scan (here or in another instance) publishes them from the document."""
+        if not records:
+            return new_document_with_events(document, records)
         return {
             **new_document_with_events(document, records),
             "outbox_lease_until": datetime.now(UTC) + self._lease,
