@@ -34,7 +34,7 @@ from kho_platform.settings import DEV_S3_ACCESS_KEY, DEV_S3_SECRET_KEY
 from kho_platform.testing import TestIdentityProvider
 from leftovers import remove_run_topics
 from minio import Minio
-from proc_cpu import report, snapshot, total_seconds
+from proc_cpu import reference_ms, report, snapshot, total_seconds
 from pymongo import AsyncMongoClient
 
 AGENCY = "H21.01"
@@ -240,6 +240,7 @@ async def main(args: argparse.Namespace) -> None:
                     code = str((await response.json())["code"])
                 return time.perf_counter() - started, code
 
+            speed_before = reference_ms()
             cpu_before, wall = snapshot(), time.perf_counter()
             results = await asyncio.gather(*[submit(o, d) for o, d in drafts])
             wall, cpu_after = time.perf_counter() - wall, snapshot()
@@ -266,6 +267,8 @@ async def main(args: argparse.Namespace) -> None:
             cpu_published = snapshot()
             print(f"  every DossierSubmitted published and its outbox emptied {pending * 1000:.0f} ms after the start;")
             print(f"  all programs until then: {total_seconds(cpu_before, cpu_published):.2f} s CPU")
+            speed_after = reference_ms()
+            print(f"  machine speed: reference loop {speed_before:.0f} ms before the burst, {speed_after:.0f} ms after")
     finally:
         service.stop()
         if vault is not None:
