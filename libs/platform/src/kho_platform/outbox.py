@@ -187,8 +187,7 @@ class OutboxRelay:
         """The events of a document just inserted from `leased`: published at once, from memory."""
         if not records:
             return
-        if len(self._fresh) >= self._fresh_limit:  # Kafka is slow or down: the lease expires, a scan takes them
-            self._scan_due = True
+        if len(self._fresh) >= self._fresh_limit:  # Kafka is slow or down: once the lease expires, a scan takes them
             return
         self._fresh[(collection, document_id)] = list(records)
         self._wakeup.set()
@@ -342,7 +341,8 @@ class OutboxRelay:
             PUBLISHED.labels(collection, _event_type(record)).inc()
         return len(records), None
 
-    def _release(self) -> Document:
+    @staticmethod
+    def _release() -> Document:
         return {"outbox_lease_until": None, "outbox_lease_owner": None}
 
     async def _claim(self, collection: str, ids: list[Any]) -> list[Document]:
