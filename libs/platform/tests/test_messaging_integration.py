@@ -11,17 +11,27 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from kho_contracts import decode, encode, new_envelope
+from kho_contracts import KafkaRecord, decode, encode, new_envelope
 from kho_contracts.common import DisputeReason
 from kho_contracts.events import DisputeOverdue, ResultDisputed
 from kho_platform.consumer import Delivery, PermanentError, Subscription, bind_subscription, once_filter, once_update
 from kho_platform.messaging import RecordPublisher, ensure_topics, make_broker, record_for
 from kho_platform.mongo import make_mongo_client
-from kho_platform.outbox import OutboxRelay, new_document_with_events, with_events
+from kho_platform.outbox import OutboxRelay, Publish, new_document_with_events, with_events
 from kho_platform.settings import PlatformSettings
 from kho_platform.testing import read_records
 
 pytestmark = pytest.mark.integration
+
+
+def recording() -> tuple[list[KafkaRecord], Publish]:
+    """A publish that keeps what it is given, and the list it keeps it in."""
+    sent: list[KafkaRecord] = []
+
+    async def publish(record: KafkaRecord) -> None:
+        sent.append(record)
+
+    return sent, publish
 
 
 def disputed(dispute_id: str, document_id: str = "doc-1") -> ResultDisputed:
@@ -103,10 +113,7 @@ async def test_a_relay_crash_before_forgetting_publishes_again_never_loses(setti
         await failing.drain_once()
     assert (await col.find_one({"_id": "agg-2"}))["outbox_pending"] is True  # nothing forgotten
 
-    delivered: list[Any] = []
-
-    async def publish(r: Any) -> None:
-        delivered.append(r)
+    delivered, publish = recording()
 
     assert await OutboxRelay(db, [col.name], publish).drain_once() == 1
     assert delivered[0].value == record.value
@@ -214,10 +221,7 @@ async def test_consumer_dead_letters_poison_messages_and_applies_each_event_once
 
 async def test_a_named_wake_publishes_at_once_without_waiting_for_the_next_scan(settings, db) -> None:  # type: ignore[no-untyped-def]
     col = db[f"agg_{uuid.uuid4().hex[:6]}"]
-    published: list[Any] = []
-
-    async def publish(r: Any) -> None:
-        published.append(r)
+    published, publish = recording()
 
     relay = OutboxRelay(db, [col.name], publish, poll_seconds=3600)
     task = asyncio.create_task(relay.run())
@@ -278,10 +282,7 @@ async def test_a_relay_batch_larger_than_ferretdbs_connection_pool_is_trimmed_wi
     ids = [f"agg-big-{i:03d}" for i in range(150)]
     record = record_for(disputed("agg-big"), settings)
     await col.insert_many([new_document_with_events({"_id": i}, [record]) for i in ids])
-    sent: list[Any] = []
-
-    async def publish(r: Any) -> None:
-        sent.append(r)
+    sent, publish = recording()
 
     relay = OutboxRelay(db, [col.name], publish, batch=200)
     assert await asyncio.wait_for(relay.drain_once(), 30) == 150
@@ -294,10 +295,7 @@ async def test_inserted_documents_are_published_from_memory_and_emptied_together
     one update per outbox length empties the whole batch (150 documents: no update command of many
     statements, which wedged FerretDB 1.24)."""
     col = db[f"agg_{uuid.uuid4().hex[:6]}"]
-    sent: list[Any] = []
-
-    async def publish(r: Any) -> None:
-        sent.append(r)
+    sent, publish = recording()
 
     relay = OutboxRelay(db, [col.name], publish, batch=200)
     events = {f"agg-f{i:03d}": [record_for(disputed(f"agg-f{i:03d}"), settings) for _ in range(1 + i % 2)]
@@ -316,10 +314,7 @@ async def test_inserted_documents_are_published_from_memory_and_emptied_together
 
 async def test_events_added_to_an_inserted_document_before_its_relay_turn_follow_in_order(settings, db) -> None:  # type: ignore[no-untyped-def]
     col = db[f"agg_{uuid.uuid4().hex[:6]}"]
-    sent: list[Any] = []
-
-    async def publish(r: Any) -> None:
-        sent.append(r)
+    sent, publish = recording()
 
     relay = OutboxRelay(db, [col.name], publish, poll_seconds=3600)
     first, second = record_for(disputed("agg-g"), settings), record_for(disputed("agg-g"), settings)
@@ -372,10 +367,7 @@ async def test_events_of_an_inserted_document_whose_relay_stopped_go_out_after_t
 
     stopped = OutboxRelay(db, [col.name], never, lease_seconds=1.0)
     await col.insert_one(stopped.leased({"_id": "agg-s"}, [record]))  # and the process ends before `inserted`
-    sent: list[Any] = []
-
-    async def publish(r: Any) -> None:
-        sent.append(r)
+    sent, publish = recording()
 
     other = OutboxRelay(db, [col.name], publish)
     assert await other.drain_once() == 0  # still leased

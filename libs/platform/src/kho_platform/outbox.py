@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import socket
 import uuid
@@ -175,13 +176,10 @@ class OutboxRelay:
         """A document to insert with its first events, leased to this relay: once the insert succeeded,
         `inserted` hands the events over. Should this process stop before publishing them, the lease
         expires and a scan (here or in another instance) publishes them from the document."""
-        if not records:
-            return new_document_with_events(document, records)
-        return {
-            **new_document_with_events(document, records),
-            "outbox_lease_until": datetime.now(UTC) + self._lease,
-            "outbox_lease_owner": self._owner,
-        }
+        stored = new_document_with_events(document, records)
+        if records:
+            stored |= {"outbox_lease_until": datetime.now(UTC) + self._lease, "outbox_lease_owner": self._owner}
+        return stored
 
     def inserted(self, collection: str, document_id: Any, records: Sequence[KafkaRecord]) -> None:
         """The events of a document just inserted from `leased`: published at once, from memory."""
@@ -196,7 +194,7 @@ class OutboxRelay:
         """Publishes the events handed over by `inserted`, a batch at a time."""
         total = 0
         while self._fresh:
-            keys = list(self._fresh)[: self._batch]
+            keys = list(itertools.islice(self._fresh, self._batch))
             named: dict[str, list[tuple[Any, list[KafkaRecord]]]] = {}
             for key in keys:
                 named.setdefault(key[0], []).append((key[1], self._fresh.pop(key)))
@@ -273,8 +271,8 @@ class OutboxRelay:
 
     async def _publish_batch(self, collection: str, ids: list[Any]) -> int:
         """Claims the documents together (one update, one read), publishes each one's events in order (the
-        documents side by side) and trims them together (`bulk_update`). Their writers
-        in this process wait on the documents' locks meanwhile, taken in a fixed order."""
+        documents side by side) and trims them together (`bulk_update`). Their writers in this process wait
+        on the documents' locks meanwhile, taken in a fixed order."""
         async with contextlib.AsyncExitStack() as locks:
             for doc_id in sorted(set(ids), key=repr):
                 await locks.enter_async_context(document_lock(collection, doc_id))
@@ -302,28 +300,26 @@ class OutboxRelay:
             outcomes = await asyncio.gather(*(self._publish_records(collection, records) for _, records in documents))
             col = self._db[collection]
             mine = {"outbox_lease_owner": self._owner}
-            emptied = {**self._release(), "outbox": [], "outbox_pending": False}
-            by_length: dict[int, list[Any]] = {}
+            all_sent: dict[int, list[Any]] = {}  # outbox length -> the documents whose events all went out
+            partly_sent: dict[Any, list[KafkaRecord]] = {}  # document -> the events that went out
             for (doc_id, records), (sent, _) in zip(documents, outcomes, strict=True):
                 if sent == len(records):
-                    by_length.setdefault(len(records), []).append(doc_id)
-            left: list[Any] = [
-                doc_id for (doc_id, records), (sent, _) in zip(documents, outcomes, strict=True) if sent < len(records)
-            ]
-            for length, ids in by_length.items():
+                    all_sent.setdefault(len(records), []).append(doc_id)
+                else:
+                    partly_sent[doc_id] = records[:sent]
+            emptied = {**self._release(), "outbox": [], "outbox_pending": False}
+            for length, ids in all_sent.items():
                 result = await col.update_many(
                     {"_id": {"$in": ids}, **mine, "outbox": {"$size": length}}, {"$set": emptied}
                 )
                 if result.matched_count < len(ids):
-                    left.extend(ids)  # the ones already emptied no longer match `mine` below
-            if left:
-                sent_entries = {
-                    doc_id: [outbox_entry(r) for r in records[:sent]]
-                    for (doc_id, records), (sent, _) in zip(documents, outcomes, strict=True)
-                }
+                    # some got more events meanwhile; the emptied ones are no longer leased here: the read skips them
+                    group = set(ids)
+                    partly_sent |= {doc_id: records for doc_id, records in documents if doc_id in group}
+            if partly_sent:
                 trims: list[UpdateOne] = []
-                async for doc in col.find({"_id": {"$in": left}, **mine}, projection={"outbox": 1}):
-                    trims.extend(self._trim(doc, sent_entries[doc["_id"]]))
+                async for doc in col.find({"_id": {"$in": list(partly_sent)}, **mine}, projection={"outbox": 1}):
+                    trims.extend(self._trim(doc, [outbox_entry(r) for r in partly_sent[doc["_id"]]]))
                     self._hints.add((collection, doc["_id"]))
                 await bulk_update(col, trims)
         failure = next((error for _, error in outcomes if error is not None), None)

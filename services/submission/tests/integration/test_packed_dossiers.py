@@ -76,3 +76,22 @@ async def test_updates_of_packed_fields_apply_and_keep_the_rest(db: AsyncDatabas
     assert [h["action"] for h in found["history"]] == ["draft_created", "accept"]
     assert found["components"] == draft("d-2")["components"]
     assert await repo.count({"status": "accepted"}) == 1
+
+
+async def test_a_submitted_dossier_hands_its_event_to_the_relay_and_a_repeat_does_not(
+    db: AsyncDatabase[Document],
+) -> None:
+    sent: list[KafkaRecord] = []
+
+    async def publish(record: KafkaRecord) -> None:
+        sent.append(record)
+
+    relay = OutboxRelay(db, [DOSSIERS], publish)
+    repo = DossierRepository(db, relay)
+    event = KafkaRecord(topic="t", key=b"d-3", value=b"{}", headers=[("ce_id", b"e-1"), ("ce_type", b"submitted")])
+    assert await repo.insert_submitted({**draft("d-3"), "status": "received"}, [event]) is True
+    assert await repo.insert_submitted({**draft("d-3"), "status": "received"}, [event]) is False  # the same id
+    assert await relay.drain_fresh() == 1  # from memory: the dossier is leased to this relay, nothing claims it
+    assert sent == [event]
+    raw = await db[DOSSIERS].find_one({"_id": "d-3"})
+    assert raw is not None and raw["outbox"] == [] and raw["outbox_pending"] is False
